@@ -7,6 +7,8 @@
 //! so the arithmetic that decides what user space sees is checked on the host
 //! against a model as well as in the guest.
 
+use core::num::NonZeroUsize;
+
 /// The shape of every buffer of a channel: `n_subbufs` sub-buffers of
 /// `subbuf_size` bytes, laid out back to back in one allocation whose size
 /// is rounded up to whole pages (so it can be mapped into user space).
@@ -18,8 +20,11 @@
 /// there too), and `alloc_size` is that product rounded up to `page_size`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
-    subbuf_size: usize,
-    n_subbufs: usize,
+    // Non-zero types let every division and remainder below compile
+    // without a divide-by-zero panic path: the write path has none.
+    subbuf_size: NonZeroUsize,
+    n_subbufs: NonZeroUsize,
+    ring_bytes: NonZeroUsize,
     alloc_size: usize,
 }
 
@@ -42,22 +47,50 @@ impl Geometry {
             Some(v) => v & !(page_size - 1),
             None => return None,
         };
+        let (Some(size), Some(n), Some(ring_bytes)) = (
+            NonZeroUsize::new(subbuf_size),
+            NonZeroUsize::new(n_subbufs),
+            NonZeroUsize::new(bytes),
+        ) else {
+            return None;
+        };
         // INVARIANT: checked above.
         Some(Self {
-            subbuf_size,
-            n_subbufs,
+            subbuf_size: size,
+            n_subbufs: n,
+            ring_bytes,
             alloc_size,
         })
     }
 
     /// Bytes in one sub-buffer.
     pub const fn subbuf_size(&self) -> usize {
-        self.subbuf_size
+        self.subbuf_size.get()
     }
 
     /// Sub-buffers in one buffer.
     pub const fn n_subbufs(&self) -> usize {
-        self.n_subbufs
+        self.n_subbufs.get()
+    }
+
+    /// Index in the ring of the `count`-th sub-buffer (counters only grow).
+    pub fn wrap(&self, count: usize) -> usize {
+        count % self.n_subbufs
+    }
+
+    /// Sub-buffer holding byte `pos` of the buffer.
+    pub fn subbuf_of(&self, pos: usize) -> usize {
+        pos / self.subbuf_size
+    }
+
+    /// Offset of byte `pos` inside its sub-buffer.
+    pub fn offset_in_subbuf(&self, pos: usize) -> usize {
+        pos % self.subbuf_size
+    }
+
+    /// Byte position `pos` folded into the ring of sub-buffers.
+    pub fn wrap_pos(&self, pos: usize) -> usize {
+        pos % self.ring_bytes
     }
 
     /// Bytes allocated (and mappable) for one buffer: whole pages.
@@ -67,7 +100,323 @@ impl Geometry {
 
     /// Offset in the buffer of the sub-buffer that the `produced`-th switch
     /// moves to; sub-buffers are reused in a ring.
-    pub const fn subbuf_offset(&self, produced: usize) -> usize {
-        (produced % self.n_subbufs) * self.subbuf_size
+    pub fn subbuf_offset(&self, produced: usize) -> usize {
+        self.wrap(produced) * self.subbuf_size.get()
     }
+}
+
+/// Access to the ring fields of one buffer.
+///
+/// The kernel implements it over `struct rchan_buf` in place (C inlines of
+/// client modules change the same fields); host tests over a plain struct.
+/// Counters wrap like C's `size_t`.
+pub trait RingState {
+    /// Bytes used in the current sub-buffer; `subbuf_size + 1` when parked.
+    fn offset(&self) -> usize;
+    /// Sets [`RingState::offset`].
+    fn set_offset(&mut self, v: usize);
+    /// Sub-buffer the writer is in (where `rchan_buf::data` points).
+    fn data_index(&self) -> usize;
+    /// Sets [`RingState::data_index`].
+    fn set_data_index(&mut self, i: usize);
+    /// Sub-buffers completed so far (`subbufs_produced`).
+    fn produced(&self) -> usize;
+    /// Sets [`RingState::produced`].
+    fn set_produced(&mut self, v: usize);
+    /// Sub-buffers consumed by readers (`subbufs_consumed`).
+    fn consumed(&self) -> usize;
+    /// Sets [`RingState::consumed`].
+    fn set_consumed(&mut self, v: usize);
+    /// Bytes consumed in the sub-buffer being read.
+    fn bytes_consumed(&self) -> usize;
+    /// Sets [`RingState::bytes_consumed`].
+    fn set_bytes_consumed(&mut self, v: usize);
+    /// Unused bytes at the end of sub-buffer `subbuf`.
+    fn padding(&self, subbuf: usize) -> usize;
+    /// Sets [`RingState::padding`].
+    fn set_padding(&mut self, subbuf: usize, v: usize);
+    /// Switches refused because the buffer was full (`stats.full_count`).
+    fn full_count(&self) -> usize;
+    /// Sets [`RingState::full_count`].
+    fn set_full_count(&mut self, v: usize);
+    /// Records dropped for being larger than a sub-buffer.
+    fn big_count(&self) -> usize;
+    /// Sets [`RingState::big_count`].
+    fn set_big_count(&mut self, v: usize);
+}
+
+/// Whether every sub-buffer holds unread data (`relay_buf_full()`).
+pub fn is_full<S: RingState>(s: &S, g: &Geometry) -> bool {
+    s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs()
+}
+
+/// Whether no completed sub-buffer waits for a reader.
+pub fn is_empty<S: RingState>(s: &S, _g: &Geometry) -> bool {
+    s.produced() == s.consumed()
+}
+
+// The module parks and un-parks through `switch_subbuf`; the host tests ask.
+#[allow(dead_code)]
+/// Whether the writer stopped because the client (or the default policy)
+/// refused the next sub-buffer; every write retries the switch.
+pub fn is_parked<S: RingState>(s: &S, g: &Geometry) -> bool {
+    s.offset() == g.subbuf_size() + 1
+}
+
+/// Asks whether logging may go on in sub-buffer `new` (after `prev`, or
+/// `None` on reset), told whether the buffer is full.  The kernel calls the
+/// client's `subbuf_start` here, or answers `!full` without one.
+pub trait SubbufStart<S>: FnMut(&mut S, usize, Option<usize>, bool) -> bool {}
+impl<S, F: FnMut(&mut S, usize, Option<usize>, bool) -> bool> SubbufStart<S> for F {}
+
+/// Counts a full buffer and asks the decision (`relay_subbuf_start()`).
+fn subbuf_start<S: RingState>(
+    s: &mut S,
+    g: &Geometry,
+    new: usize,
+    prev: Option<usize>,
+    decide: &mut impl SubbufStart<S>,
+) -> bool {
+    let full = is_full(s, g);
+    if full {
+        s.set_full_count(s.full_count().wrapping_add(1));
+    }
+    decide(s, new, prev, full)
+}
+
+/// Empties the buffer and restarts it at sub-buffer 0, asking the decision
+/// once with no previous sub-buffer (`__relay_reset()`).
+pub fn reset<S: RingState>(s: &mut S, g: &Geometry, decide: &mut impl SubbufStart<S>) {
+    s.set_produced(0);
+    s.set_consumed(0);
+    s.set_bytes_consumed(0);
+    s.set_data_index(0);
+    s.set_offset(0);
+    s.set_full_count(0);
+    s.set_big_count(0);
+    for i in 0..g.n_subbufs() {
+        s.set_padding(i, 0);
+    }
+    subbuf_start(s, g, 0, None, decide);
+}
+
+/// A sub-buffer the switch completed: readers may now have it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completed {
+    /// Its index.
+    pub index: usize,
+    /// Its unused tail.
+    pub padding: usize,
+}
+
+/// What [`switch_subbuf`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Switch {
+    /// Bytes the caller may now write at the offset: the length asked, or
+    /// 0 when the record is dropped.
+    pub length: usize,
+    /// The sub-buffer completed, if the writer was not parked.
+    pub completed: Option<Completed>,
+}
+
+/// Moves the writer to the next sub-buffer (`relay_switch_subbuf()`).
+///
+/// A record longer than a sub-buffer is dropped and counted in
+/// `big_count` without switching.  Otherwise the current sub-buffer is
+/// completed (its padding recorded, `produced` advanced) unless the writer
+/// was parked, and the decision is asked for the next one: a refusal parks
+/// the writer at `subbuf_size + 1`, so every later write comes back here.
+pub fn switch_subbuf<S: RingState>(
+    s: &mut S,
+    g: &Geometry,
+    length: usize,
+    decide: &mut impl SubbufStart<S>,
+) -> Switch {
+    let size = g.subbuf_size();
+    let mut completed = None;
+    if length > size {
+        s.set_big_count(s.big_count().wrapping_add(1));
+        return Switch {
+            length: 0,
+            completed,
+        };
+    }
+    if s.offset() != size + 1 {
+        let padding = size - s.offset().min(size);
+        let old = g.wrap(s.produced());
+        s.set_padding(old, padding);
+        s.set_produced(s.produced().wrapping_add(1));
+        completed = Some(Completed {
+            index: old,
+            padding,
+        });
+    }
+    let prev = s.data_index();
+    let new = g.wrap(s.produced());
+    s.set_offset(0);
+    if !subbuf_start(s, g, new, Some(prev), decide) {
+        s.set_offset(size + 1);
+        return Switch {
+            length: 0,
+            completed,
+        };
+    }
+    s.set_data_index(new);
+    s.set_padding(new, 0);
+    // The client may have reserved a header with `subbuf_start_reserve()`.
+    if length + s.offset() > size {
+        s.set_big_count(s.big_count().wrapping_add(1));
+        return Switch {
+            length: 0,
+            completed,
+        };
+    }
+    Switch { length, completed }
+}
+
+// The module's write paths are the C inlines and `channel::write`, which
+// must run the switch through the kernel glue; the host model writes here.
+#[allow(dead_code)]
+/// The write fast path (`relay_write()`/`relay_reserve()`): where in the
+/// buffer `length` bytes go, switching sub-buffers when they do not fit in
+/// the current one; `None` when the record is dropped.  Advances the
+/// offset past the reserved bytes.
+pub fn reserve<S: RingState>(
+    s: &mut S,
+    g: &Geometry,
+    length: usize,
+    decide: &mut impl SubbufStart<S>,
+) -> Option<usize> {
+    let mut len = length;
+    if s.offset() + len > g.subbuf_size() {
+        len = switch_subbuf(s, g, len, decide).length;
+        if len == 0 {
+            return None;
+        }
+    }
+    let at = s.data_index() * g.subbuf_size() + s.offset();
+    s.set_offset(s.offset() + len);
+    Some(at)
+}
+
+/// A client reports `n` more sub-buffers read (`relay_subbufs_consumed()`):
+/// more than a buffer holds is ignored, more than produced is clamped.
+pub fn subbufs_consumed<S: RingState>(s: &mut S, g: &Geometry, n: usize) {
+    if n > g.n_subbufs() {
+        return;
+    }
+    let ready = s.produced().wrapping_sub(s.consumed());
+    if n > ready {
+        s.set_consumed(s.produced());
+    } else {
+        s.set_consumed(s.consumed().wrapping_add(n));
+    }
+}
+
+/// Accounts `bytes` read at `read_pos` (`relay_file_read_consume()`);
+/// `read_pos == 0` means "where the consumed count says".
+fn read_consume<S: RingState>(s: &mut S, g: &Geometry, read_pos: usize, bytes: usize) {
+    let size = g.subbuf_size();
+    if s.produced() == s.consumed() && s.offset() == s.bytes_consumed() {
+        return;
+    }
+    if s.bytes_consumed() + bytes > size {
+        subbufs_consumed(s, g, 1);
+        s.set_bytes_consumed(0);
+    }
+    s.set_bytes_consumed(s.bytes_consumed() + bytes);
+    let read_subbuf = if read_pos == 0 {
+        g.wrap(s.consumed())
+    } else {
+        g.subbuf_of(read_pos)
+    };
+    if s.bytes_consumed() + s.padding(read_subbuf) == size {
+        if read_subbuf == g.wrap(s.produced()) && s.offset() == size {
+            return;
+        }
+        subbufs_consumed(s, g, 1);
+        s.set_bytes_consumed(0);
+    }
+}
+
+/// Whether a reader has unread bytes (`relay_file_read_avail()`); jumps the
+/// read position forward when the writer lapped the reader.
+fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
+    let size = g.subbuf_size();
+    let n = g.n_subbufs();
+    read_consume(s, g, 0, 0);
+    let produced = s.produced();
+    let mut consumed = s.consumed();
+    if s.offset() > size {
+        return produced != consumed;
+    }
+    if produced.wrapping_sub(consumed) >= n {
+        consumed = produced.wrapping_sub(n).wrapping_add(1);
+        s.set_consumed(consumed);
+        s.set_bytes_consumed(0);
+    }
+    let mut write_pos = g.wrap(produced) * size + s.offset();
+    let read_pos = g.wrap(consumed) * size + s.bytes_consumed();
+    if read_pos > write_pos {
+        write_pos += n * size;
+    }
+    if read_pos == write_pos {
+        return s.offset() == size && s.produced() > s.consumed();
+    }
+    true
+}
+
+/// The first readable byte: the consumed position, moved past padding
+/// (`relay_file_read_start_pos()`).
+fn read_start_pos<S: RingState>(s: &S, g: &Geometry) -> usize {
+    let size = g.subbuf_size();
+    let consumed = g.wrap(s.consumed());
+    let mut read_pos = g.wrap_pos(consumed * size + s.bytes_consumed());
+    let read_subbuf = g.subbuf_of(read_pos);
+    let padding = s.padding(read_subbuf);
+    let padding_start = (read_subbuf + 1) * size - padding;
+    let padding_end = (read_subbuf + 1) * size;
+    if read_pos >= padding_start && read_pos < padding_end {
+        read_pos = g.wrap(read_subbuf + 1) * size;
+    }
+    read_pos
+}
+
+/// Bytes readable from `read_pos` to the end of valid data in its
+/// sub-buffer (`relay_file_read_subbuf_avail()`).
+fn read_subbuf_avail<S: RingState>(s: &S, g: &Geometry, read_pos: usize) -> usize {
+    let size = g.subbuf_size();
+    let write_subbuf = s.data_index();
+    let write_offset = s.offset().min(size);
+    let read_subbuf = g.subbuf_of(read_pos);
+    let read_offset = g.offset_in_subbuf(read_pos);
+    let padding = s.padding(read_subbuf);
+    if read_subbuf == write_subbuf {
+        if read_offset + padding < write_offset {
+            write_offset - (read_offset + padding)
+        } else {
+            0
+        }
+    } else {
+        (size - padding).saturating_sub(read_offset)
+    }
+}
+
+/// The next chunk a `read()` may copy: its position in the buffer and its
+/// length (never crossing a sub-buffer or touching padding), or `None`
+/// when nothing is readable.  Follow with [`read_done`] for what was used.
+pub fn read_step<S: RingState>(s: &mut S, g: &Geometry) -> Option<(usize, usize)> {
+    if !read_avail(s, g) {
+        return None;
+    }
+    let pos = read_start_pos(s, g);
+    match read_subbuf_avail(s, g, pos) {
+        0 => None,
+        avail => Some((pos, avail)),
+    }
+}
+
+/// Consumes `bytes` read from `pos`, as returned by [`read_step`].
+pub fn read_done<S: RingState>(s: &mut S, g: &Geometry, pos: usize, bytes: usize) {
+    read_consume(s, g, pos, bytes);
 }

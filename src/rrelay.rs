@@ -4,12 +4,22 @@
 //!
 //! Kernel code logs into per-CPU, sub-buffered ring buffers; user space
 //! drains them through files in debugfs.  This crate root declares the
-//! module and owns its top-level debugfs directory, `/sys/kernel/debug/rrelay`.
+//! module, its parameters, and the channel it creates at load so that
+//! `insmod rrelay.ko` alone gives readable files:
+//! `/sys/kernel/debug/<chan>/cpuN` and a `marker` file whose writes are
+//! logged as records on the writer's CPU.
 
-use kernel::debugfs::Dir;
+use core::ptr;
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
+use kernel::str::CStrExt;
 
-mod ring;
+mod abi;
+mod channel;
+mod file;
+pub mod ring;
+mod sys;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
@@ -20,28 +30,187 @@ module! {
     authors: ["rrelay developers"],
     description: "Relay channels: per-CPU sub-buffered ring buffers drained through debugfs",
     license: "GPL",
+    params: {
+        subbuf_size: u32 {
+            default: 16384,
+            description: "sub-buffer size in bytes of the channel created at load",
+        },
+        n_subbufs: u32 {
+            default: 8,
+            description: "sub-buffers per CPU of the channel created at load",
+        },
+        overwrite: bool {
+            default: false,
+            description: "flight-recorder mode for the channel created at load: overwrite the oldest data instead of dropping new data when full",
+        },
+    },
 }
 
-/// The channel format version rrelay implements: `RELAYFS_CHANNEL_VERSION`
-/// of Linux 7.3's `<linux/relay.h>`.
-const CHANNEL_VERSION: u32 = 7;
+/// Largest record the `marker` file takes in one write.
+const MARKER_MAX: usize = 4096;
 
-/// Returns the relay channel format version this module implements.
-///
-/// Exported to other modules by `src/exports.c`.
+/// `subbuf_start` of the insmod channel in overwrite mode: always go on.
+unsafe extern "C" fn overwrite_subbuf_start(
+    _buf: *mut abi::RchanBuf,
+    _subbuf: *mut c_void,
+    _prev: *mut c_void,
+) -> c_int {
+    1
+}
+
+/// `create_buf_file` of the insmod channel: a debugfs file with rrelay's
+/// own file operations.
+unsafe extern "C" fn create_buf_file(
+    filename: *const c_char,
+    parent: *mut bindings::dentry,
+    mode: bindings::umode_t,
+    buf: *mut abi::RchanBuf,
+    _is_global: *mut c_int,
+) -> *mut bindings::dentry {
+    // SAFETY: relay passes a NUL-terminated name, our directory and a live
+    // buffer, which outlives its file (removed in `remove_buf_file`).
+    unsafe { sys::debugfs_create_file(filename, mode, parent, buf.cast(), sys::relay_fops()) }
+}
+
+/// `remove_buf_file` of the insmod channel.
+unsafe extern "C" fn remove_buf_file(dentry: *mut bindings::dentry) -> c_int {
+    // SAFETY: relay passes the dentry `create_buf_file` returned.
+    unsafe { sys::debugfs_remove(dentry) };
+    0
+}
+
+static DROP_WHEN_FULL: abi::RchanCallbacks = abi::RchanCallbacks {
+    subbuf_start: None,
+    create_buf_file: Some(create_buf_file),
+    remove_buf_file: Some(remove_buf_file),
+};
+
+static OVERWRITE: abi::RchanCallbacks = abi::RchanCallbacks {
+    subbuf_start: Some(overwrite_subbuf_start),
+    create_buf_file: Some(create_buf_file),
+    remove_buf_file: Some(remove_buf_file),
+};
+
+/// The channel created at load, with its debugfs directory.
+struct InsmodChannel {
+    dir: *mut bindings::dentry,
+    chan: *mut abi::Rchan,
+}
+
+impl InsmodChannel {
+    fn new(name: &CStr) -> Result<Self> {
+        let dir = sys::debugfs_create_dir(name, ptr::null_mut());
+        if dir.is_null() {
+            pr_err!("cannot create debugfs directory {}\n", name);
+            return Err(ENOENT);
+        }
+        let cb = if module_parameters::overwrite.value() {
+            &OVERWRITE
+        } else {
+            &DROP_WHEN_FULL
+        };
+        // SAFETY: A NUL-terminated base name, our directory, static
+        // callbacks.
+        let chan = unsafe {
+            channel::relay_open(
+                c"cpu".as_char_ptr(),
+                dir,
+                module_parameters::subbuf_size.value() as usize,
+                module_parameters::n_subbufs.value() as usize,
+                cb,
+                ptr::null_mut(),
+            )
+        };
+        if chan.is_null() {
+            // SAFETY: Our directory, empty.
+            unsafe { sys::debugfs_remove(dir) };
+            pr_err!("relay_open failed for the insmod channel (bad sizes or no memory)\n");
+            return Err(EINVAL);
+        }
+        // SAFETY: The marker file's data is the channel, which lives until
+        // `drop` removes the directory (and the file with it) first.
+        let marker = unsafe {
+            sys::debugfs_create_file(
+                c"marker".as_char_ptr(),
+                0o200,
+                dir,
+                chan.cast(),
+                sys::marker_fops(),
+            )
+        };
+        if marker.is_null() {
+            pr_warn!("no marker file in {}\n", name);
+        }
+        Ok(Self { dir, chan })
+    }
+}
+
+impl Drop for InsmodChannel {
+    fn drop(&mut self) {
+        // Remove the marker first: once removal returns, no write to it is
+        // running (debugfs drains them), and none can start.
+        // SAFETY: Our directory; the buffer files inside are removed by
+        // `relay_close`'s callback before the directory goes.
+        unsafe {
+            bindings::debugfs_lookup_and_remove(c"marker".as_char_ptr(), self.dir);
+            channel::relay_close(self.chan);
+            sys::debugfs_remove(self.dir);
+        }
+    }
+}
+
+/// `write` of the `marker` file: the bytes written become one record.
 #[no_mangle]
-pub extern "C" fn rrelay_channel_version() -> u32 {
-    CHANNEL_VERSION
+unsafe extern "C" fn rrelay_marker_write(
+    filp: *mut bindings::file,
+    buffer: *const c_char,
+    count: usize,
+    _ppos: *mut bindings::loff_t,
+) -> isize {
+    if count > MARKER_MAX {
+        return -(bindings::EMSGSIZE as isize);
+    }
+    let mut record = KVec::new();
+    if record.resize(count, 0u8, GFP_KERNEL).is_err() {
+        return -(bindings::ENOMEM as isize);
+    }
+    let reader = kernel::uaccess::UserSlice::new(
+        kernel::uaccess::UserPtr::from_ptr(buffer.cast_mut().cast()),
+        count,
+    );
+    if reader.reader().read_slice(&mut record).is_err() {
+        return -(bindings::EFAULT as isize);
+    }
+    // SAFETY: The file's inode holds the channel as `i_private`, alive
+    // while the file exists (see `InsmodChannel::drop`).
+    unsafe { channel::write(sys::file_inode_private(filp).cast(), &record) };
+    count as isize
 }
 
 struct RRelay {
-    _debugfs: Dir,
+    channel: Option<InsmodChannel>,
 }
+
+// SAFETY: The raw pointers are owned by the module and used only at load
+// and unload, which the module loader serialises.
+unsafe impl Sync for RRelay {}
+// SAFETY: As above.
+unsafe impl Send for RRelay {}
 
 impl kernel::Module for RRelay {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(RRelay {
-            _debugfs: Dir::new(c"rrelay"),
-        })
+        let name = sys::param_chan();
+        let channel = if name.is_empty() {
+            None
+        } else {
+            Some(InsmodChannel::new(name)?)
+        };
+        Ok(RRelay { channel })
+    }
+}
+
+impl Drop for RRelay {
+    fn drop(&mut self) {
+        self.channel.take();
     }
 }

@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Channels and their buffers: the exported kernel API of relay.
+//!
+//! Each function keeps the name, signature and behaviour of mainline 7.3
+//! (`kernel/relay.c`), since C clients call them through the stock header.
+//! The structures are the C ones (`crate::abi`), shared with the clients'
+//! inlined `relay_write()`; the sub-buffer arithmetic is `crate::ring`'s.
+//!
+//! Lifetimes are reference counts as in mainline: a buffer holds one on its
+//! channel; `relay_close()` and every open file hold one on a buffer; the
+//! last put frees pages, padding and buffer, and then drops the channel's.
+
+use crate::abi::{self, Rchan, RchanBuf, RchanCallbacks};
+use crate::ring::{self, Geometry, RingState};
+use crate::sys;
+use core::ptr;
+use kernel::alloc::{flags::GFP_KERNEL, KBox, KVec};
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
+use kernel::page::PAGE_SIZE;
+
+/// File mode of buffer files: `S_IRUSR`, root-only as in mainline.
+const BUF_FILE_MODE: bindings::umode_t = 0o400;
+
+/// The ring state of one live buffer, read and written in place.
+///
+/// Every access is volatile (`READ_ONCE`/`WRITE_ONCE` in C terms): the
+/// fields are shared with C inlines running on the buffer's CPU and with
+/// readers on others, exactly as mainline shares them.
+///
+/// # Invariants
+///
+/// `buf` points to a live, initialised `RchanBuf` whose channel has the
+/// geometry `geo`.
+pub(crate) struct BufState {
+    buf: *mut RchanBuf,
+    geo: Geometry,
+}
+
+macro_rules! field {
+    ($s:expr, $f:ident) => {
+        // SAFETY: `buf` is live (type invariant); volatile because others
+        // change the field concurrently.
+        unsafe { ptr::read_volatile(&raw const (*$s.buf).$f) }
+    };
+    ($s:expr, $f:ident = $v:expr) => {
+        // SAFETY: As above.
+        unsafe { ptr::write_volatile(&raw mut (*$s.buf).$f, $v) }
+    };
+}
+
+impl BufState {
+    /// # Safety
+    ///
+    /// `buf` is a live, initialised buffer.
+    pub(crate) unsafe fn new(buf: *mut RchanBuf) -> Self {
+        // SAFETY: `buf` and its channel are live per the contract; the
+        // geometry was validated by `relay_open`.
+        let geo = unsafe {
+            let chan = (*buf).chan;
+            Geometry::new((*chan).subbuf_size, (*chan).n_subbufs, PAGE_SIZE)
+        };
+        // INVARIANT: `relay_open` refused sizes that `Geometry` refuses.
+        Self {
+            buf,
+            geo: geo.unwrap_or_else(|| unreachable!()),
+        }
+    }
+
+    pub(crate) fn geometry(&self) -> &Geometry {
+        &self.geo
+    }
+
+    /// Kernel address of byte `pos` of the buffer.
+    pub(crate) fn addr(&self, pos: usize) -> *mut u8 {
+        let start: *mut c_void = field!(self, start);
+        start.cast::<u8>().wrapping_add(pos)
+    }
+}
+
+impl RingState for BufState {
+    fn offset(&self) -> usize {
+        field!(self, offset)
+    }
+    fn set_offset(&mut self, v: usize) {
+        field!(self, offset = v)
+    }
+    fn data_index(&self) -> usize {
+        let data: *mut c_void = field!(self, data);
+        self.geo.subbuf_of(data as usize - self.addr(0) as usize)
+    }
+    fn set_data_index(&mut self, i: usize) {
+        let data = self.addr(i * self.geo.subbuf_size()).cast::<c_void>();
+        field!(self, data = data)
+    }
+    fn produced(&self) -> usize {
+        field!(self, subbufs_produced)
+    }
+    fn set_produced(&mut self, v: usize) {
+        field!(self, subbufs_produced = v)
+    }
+    fn consumed(&self) -> usize {
+        field!(self, subbufs_consumed)
+    }
+    fn set_consumed(&mut self, v: usize) {
+        field!(self, subbufs_consumed = v)
+    }
+    fn bytes_consumed(&self) -> usize {
+        field!(self, bytes_consumed)
+    }
+    fn set_bytes_consumed(&mut self, v: usize) {
+        field!(self, bytes_consumed = v)
+    }
+    fn padding(&self, subbuf: usize) -> usize {
+        let padding: *mut usize = field!(self, padding);
+        // SAFETY: `padding` has `n_subbufs` entries and `ring` only asks for
+        // indices below that.
+        unsafe { ptr::read_volatile(padding.add(subbuf)) }
+    }
+    fn set_padding(&mut self, subbuf: usize, v: usize) {
+        let padding: *mut usize = field!(self, padding);
+        // SAFETY: As in `padding`.
+        unsafe { ptr::write_volatile(padding.add(subbuf), v) }
+    }
+    fn full_count(&self) -> usize {
+        // SAFETY: `buf` is live (type invariant).
+        unsafe { ptr::read_volatile(&raw const (*self.buf).stats.full_count) as usize }
+    }
+    fn set_full_count(&mut self, v: usize) {
+        // SAFETY: As above. The C counter is an unsigned int: it wraps.
+        unsafe { ptr::write_volatile(&raw mut (*self.buf).stats.full_count, v as c_uint) }
+    }
+    fn big_count(&self) -> usize {
+        // SAFETY: As above.
+        unsafe { ptr::read_volatile(&raw const (*self.buf).stats.big_count) as usize }
+    }
+    fn set_big_count(&mut self, v: usize) {
+        // SAFETY: As above.
+        unsafe { ptr::write_volatile(&raw mut (*self.buf).stats.big_count, v as c_uint) }
+    }
+}
+
+/// Asks the client whether to go on logging into sub-buffer `new` (its
+/// `subbuf_start` callback), or applies the default: go on unless full.
+fn subbuf_start_decision(s: &mut BufState, new: usize, prev: Option<usize>, full: bool) -> bool {
+    // SAFETY: `s.buf` and its channel are live (BufState invariant); the
+    // callbacks outlive the channel, as mainline requires of clients.
+    let cb = unsafe { (*(*(*s.buf).chan).cb).subbuf_start };
+    match cb {
+        None => !full,
+        Some(f) => {
+            let subbuf = s.addr(new * s.geo.subbuf_size()).cast();
+            let prev = prev.map_or(ptr::null_mut(), |p| s.addr(p * s.geo.subbuf_size()).cast());
+            // SAFETY: A valid buffer and two addresses inside it (or null
+            // for `prev` on reset), as the callback's contract says.
+            unsafe { f(s.buf, subbuf, prev) != 0 }
+        }
+    }
+}
+
+/// `__relay_reset()`.
+///
+/// # Safety
+///
+/// `buf` is live; `init` only for a buffer nobody else sees yet.
+unsafe fn reset_buf(buf: *mut RchanBuf, init: bool) {
+    if init {
+        // SAFETY: Per the contract, `buf` is not shared yet.
+        unsafe { sys::buf_init_sync(buf) };
+    } else {
+        // SAFETY: `buf` is live and was initialised.
+        unsafe { sys::buf_sync_wakeup(buf) };
+    }
+    // SAFETY: `buf` is live.
+    let mut s = unsafe { BufState::new(buf) };
+    // SAFETY: `buf` is live.
+    unsafe { (*buf).finalized = 0 };
+    let geo = *s.geometry();
+    ring::reset(&mut s, &geo, &mut subbuf_start_decision);
+}
+
+/// Frees a buffer whose last reference is gone (`relay_destroy_buf()`),
+/// then drops its reference on the channel.
+///
+/// # Safety
+///
+/// Nobody else references `buf`: no file, no slot user, no writer.
+unsafe fn destroy_buf(buf: *mut RchanBuf) {
+    // SAFETY: `buf` is ours alone now; its channel is live because `buf`
+    // holds a reference on it.
+    unsafe {
+        let chan = (*buf).chan;
+        if !(*buf).start.is_null() {
+            sys::vunmap((*buf).start);
+        }
+        if !(*buf).page_array.is_null() {
+            let pages = KVec::from_raw_parts(
+                (*buf).page_array,
+                (*buf).page_count as usize,
+                (*chan).alloc_size / PAGE_SIZE,
+            );
+            for &page in pages.iter() {
+                sys::free_page(page);
+            }
+        }
+        if !(*buf).padding.is_null() {
+            drop(KVec::from_raw_parts(
+                (*buf).padding,
+                (*chan).n_subbufs,
+                (*chan).n_subbufs,
+            ));
+        }
+        let slot = sys::buf_slot((*chan).buf, (*buf).cpu);
+        if *slot == buf {
+            *slot = ptr::null_mut();
+        }
+        drop(KBox::from_raw(buf));
+        chan_put(chan);
+    }
+}
+
+/// Drops a reference on a buffer and frees it with the last one.
+///
+/// # Safety
+///
+/// The caller owns one reference on `buf`.
+pub(crate) unsafe fn buf_put(buf: *mut RchanBuf) {
+    // SAFETY: Per the contract.
+    if unsafe { sys::kref_put(&raw mut (*buf).kref) } {
+        // SAFETY: That was the last reference.
+        unsafe { destroy_buf(buf) };
+    }
+}
+
+/// Takes a reference on a buffer.
+///
+/// # Safety
+///
+/// `buf` is live and the caller already holds a reference on it (directly
+/// or through its file's inode, which pins it until `remove_buf_file`).
+pub(crate) unsafe fn buf_get(buf: *mut RchanBuf) {
+    // SAFETY: Per the contract.
+    unsafe { sys::kref_get(&raw mut (*buf).kref) }
+}
+
+/// Drops a reference on a channel and frees it with the last one.
+///
+/// # Safety
+///
+/// The caller owns one reference on `chan`.
+unsafe fn chan_put(chan: *mut Rchan) {
+    // SAFETY: Per the contract.
+    if unsafe { sys::kref_put(&raw mut (*chan).kref) } {
+        // SAFETY: No buffer and no caller references `chan` any more.
+        unsafe {
+            sys::free_buf_slots((*chan).buf);
+            drop(KBox::from_raw(chan));
+        }
+    }
+}
+
+/// Allocates a buffer of `chan`'s geometry (`relay_create_buf()`): the
+/// structure, its padding array and zeroed pages mapped contiguously.
+///
+/// # Safety
+///
+/// `chan` is live and was set up by `relay_open`.
+unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
+    // SAFETY: `chan` is live.
+    let (n_subbufs, alloc_size) = unsafe { ((*chan).n_subbufs, (*chan).alloc_size) };
+    // SAFETY: All-zero is a valid `RchanBuf` (null pointers, zero counts).
+    let Ok(boxed) = KBox::new(unsafe { core::mem::zeroed::<RchanBuf>() }, GFP_KERNEL) else {
+        return ptr::null_mut();
+    };
+    let buf = KBox::into_raw(boxed);
+    // The buffer holds a channel reference from here on; `destroy_buf`
+    // drops it on every path.
+    // SAFETY: `chan` is live and referenced by the caller.
+    unsafe {
+        (*buf).chan = chan;
+        sys::kref_get(&raw mut (*chan).kref);
+    }
+
+    let mut padding = KVec::new();
+    if padding.resize(n_subbufs, 0usize, GFP_KERNEL).is_err() {
+        // SAFETY: `buf` is ours alone.
+        unsafe { destroy_buf(buf) };
+        return ptr::null_mut();
+    }
+    let (p, _, _) = padding.into_raw_parts();
+    // SAFETY: `buf` is ours alone.
+    unsafe { (*buf).padding = p };
+
+    let n_pages = alloc_size / PAGE_SIZE;
+    let Ok(mut pages) = KVec::<*mut bindings::page>::with_capacity(n_pages, GFP_KERNEL) else {
+        // SAFETY: `buf` is ours alone.
+        unsafe { destroy_buf(buf) };
+        return ptr::null_mut();
+    };
+    for _ in 0..n_pages {
+        let page = sys::alloc_zeroed_page();
+        if page.is_null() {
+            break;
+        }
+        // Cannot fail: the capacity was reserved above.
+        let _ = pages.push(page, GFP_KERNEL);
+    }
+    let complete = pages.len() == n_pages;
+    // SAFETY: `pages` holds `len` valid pages.
+    let start = if complete {
+        unsafe { sys::vmap(pages.as_mut_ptr(), n_pages as u32) }
+    } else {
+        ptr::null_mut()
+    };
+    let (array, count, _) = pages.into_raw_parts();
+    // SAFETY: `buf` is ours alone; `destroy_buf` frees what is recorded.
+    unsafe {
+        (*buf).page_array = array;
+        (*buf).page_count = count as c_uint;
+        (*buf).start = start;
+    }
+    if start.is_null() {
+        // SAFETY: `buf` is ours alone.
+        unsafe { destroy_buf(buf) };
+        return ptr::null_mut();
+    }
+    buf
+}
+
+/// Creates the buffer of one CPU (`relay_open_buf()`); for a global
+/// channel, returns the one buffer already made.
+///
+/// # Safety
+///
+/// `chan` is live, set up by `relay_open`; the channels lock is held.
+unsafe fn open_buf(chan: *mut Rchan, cpu: u32) -> *mut RchanBuf {
+    // SAFETY: `chan` is live; `cpu` is an online CPU.
+    unsafe {
+        if (*chan).is_global != 0 {
+            return *sys::buf_slot((*chan).buf, 0);
+        }
+        let buf = create_buf(chan);
+        if buf.is_null() {
+            return buf;
+        }
+        (*buf).cpu = cpu;
+        sys::buf_init_sync(buf);
+        if (*chan).has_base_filename != 0 {
+            let dentry = create_buf_file(chan, buf, cpu);
+            if dentry.is_null() {
+                buf_put(buf);
+                return ptr::null_mut();
+            }
+            (*buf).dentry = dentry;
+            sys::file_size_set(dentry, (*buf).early_bytes as i64);
+        }
+        // Buffer-only channels (no base name) get no file and no call to
+        // `create_buf_file`: mainline calls it with a NULL name, which
+        // clients do not expect.
+        reset_buf(buf, false);
+        if (*chan).is_global != 0 {
+            *sys::buf_slot((*chan).buf, 0) = buf;
+            (*buf).cpu = 0;
+        }
+        buf
+    }
+}
+
+/// Asks the client to create the file of `buf`, named `<base><cpu>`.
+///
+/// # Safety
+///
+/// As for `open_buf`.
+unsafe fn create_buf_file(chan: *mut Rchan, buf: *mut RchanBuf, cpu: u32) -> *mut bindings::dentry {
+    // Base names are at most NAME_MAX - 1 bytes; the CPU adds up to 10.
+    let mut name = [0u8; abi::NAME_MAX + 12];
+    // SAFETY: `chan` is live; `base_filename` is NUL-terminated within
+    // NAME_MAX bytes (`relay_open` made it so).
+    let base = unsafe { &*(&raw const (*chan).base_filename).cast::<[u8; abi::NAME_MAX]>() };
+    let len = base
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(abi::NAME_MAX - 1);
+    name[..len].copy_from_slice(&base[..len]);
+    let mut end = len;
+    let mut digits = [0u8; 10];
+    let mut n = cpu;
+    let mut d = 0;
+    loop {
+        digits[d] = b'0' + (n % 10) as u8;
+        d += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        name[end] = digits[d];
+        end += 1;
+    }
+    // SAFETY: `chan` is live; `create_buf_file` was checked non-null by
+    // `relay_open`; `name` is NUL-terminated.
+    unsafe {
+        let create = (*(*chan).cb)
+            .create_buf_file
+            .unwrap_or_else(|| unreachable!());
+        let dentry = create(
+            name.as_ptr().cast::<c_char>(),
+            (*chan).parent,
+            BUF_FILE_MODE,
+            buf,
+            &raw mut (*chan).is_global,
+        );
+        if sys::is_err_or_null(dentry) {
+            ptr::null_mut()
+        } else {
+            dentry
+        }
+    }
+}
+
+/// `relay_close_buf()`: marks the buffer finalized, removes its file and
+/// drops relay's reference; open files keep it alive until released.
+///
+/// # Safety
+///
+/// `buf` is live and relay's own reference on it has not been dropped.
+unsafe fn close_buf(buf: *mut RchanBuf) {
+    // SAFETY: Per the contract.
+    unsafe {
+        ptr::write_volatile(&raw mut (*buf).finalized, 1);
+        sys::buf_sync_wakeup(buf);
+        let chan = (*buf).chan;
+        if !(*buf).dentry.is_null() {
+            let remove = (*(*chan).cb)
+                .remove_buf_file
+                .unwrap_or_else(|| unreachable!());
+            remove((*buf).dentry);
+        }
+        buf_put(buf);
+    }
+}
+
+/// The buffers of a channel, each once: the global one, or one per CPU
+/// that has one.
+///
+/// # Safety
+///
+/// `chan` is live; the caller keeps buffers from being freed meanwhile.
+unsafe fn for_each_buf(chan: *mut Rchan, online: bool, mut f: impl FnMut(*mut RchanBuf)) {
+    // SAFETY: Per the contract.
+    unsafe {
+        if (*chan).is_global != 0 {
+            let buf = *sys::buf_slot((*chan).buf, 0);
+            if !buf.is_null() {
+                f(buf);
+            }
+            return;
+        }
+        for cpu in sys::cpus(online) {
+            let buf = *sys::buf_slot((*chan).buf, cpu);
+            if !buf.is_null() {
+                f(buf);
+            }
+        }
+    }
+}
+
+/// Switches `buf` to its next sub-buffer (`relay_switch_subbuf()`): the
+/// slow path of every write.  Returns `length` when the record now fits,
+/// 0 when it must be dropped (buffer full and stopped, or record too big).
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_switch_subbuf")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_switch_subbuf")]
+pub(crate) unsafe extern "C" fn relay_switch_subbuf(buf: *mut RchanBuf, length: usize) -> usize {
+    // SAFETY: Clients pass a live buffer of theirs, from a context where
+    // nothing else writes to it (irqs or preemption off, or their lock).
+    let mut s = unsafe { BufState::new(buf) };
+    let geo = *s.geometry();
+    let sw = ring::switch_subbuf(&mut s, &geo, length, &mut subbuf_start_decision);
+    if let Some(done) = sw.completed {
+        let valid = geo.subbuf_size() - done.padding;
+        // SAFETY: `buf` is live.
+        unsafe {
+            let dentry = (*buf).dentry;
+            if dentry.is_null() {
+                (*buf).early_bytes += valid;
+            } else {
+                sys::file_size_add(dentry, valid);
+            }
+        }
+        // Publish the completed sub-buffer before looking for sleepers;
+        // pairs with the barrier in the wait-queue code of poll.
+        sys::smp_mb();
+        // SAFETY: `buf` is live and initialised.
+        if unsafe { sys::buf_readers_waiting(buf) } {
+            // SAFETY: As above.
+            unsafe { sys::buf_queue_wakeup(buf) };
+        }
+    }
+    sw.length
+}
+
+/// `relay_open()`: creates a channel with a buffer (and, with a base name, a
+/// file) per online CPU, or one global buffer if `create_buf_file` asks.
+///
+/// Returns null for a zero size or count, sizes whose product exceeds
+/// `UINT_MAX`, missing mandatory callbacks, or when memory or a file could
+/// not be had; nothing is left behind then.
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_open")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_open")]
+pub(crate) unsafe extern "C" fn relay_open(
+    base_filename: *const c_char,
+    parent: *mut bindings::dentry,
+    subbuf_size: usize,
+    n_subbufs: usize,
+    cb: *const RchanCallbacks,
+    private_data: *mut c_void,
+) -> *mut Rchan {
+    let Some(geo) = Geometry::new(subbuf_size, n_subbufs, PAGE_SIZE) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: A non-null `cb` points to the client's callbacks.
+    if cb.is_null() || unsafe { (*cb).create_buf_file.is_none() || (*cb).remove_buf_file.is_none() }
+    {
+        return ptr::null_mut();
+    }
+    // SAFETY: All-zero is a valid `Rchan`.
+    let Ok(boxed) = KBox::new(unsafe { core::mem::zeroed::<Rchan>() }, GFP_KERNEL) else {
+        return ptr::null_mut();
+    };
+    let chan = KBox::into_raw(boxed);
+    let slots = sys::alloc_buf_slots();
+    if slots.is_null() {
+        // SAFETY: `chan` is ours alone and came from `KBox::into_raw`.
+        drop(unsafe { KBox::from_raw(chan) });
+        return ptr::null_mut();
+    }
+    // SAFETY: `chan` is ours alone until returned.
+    unsafe {
+        (*chan).version = abi::CHANNEL_VERSION;
+        (*chan).subbuf_size = geo.subbuf_size();
+        (*chan).n_subbufs = geo.n_subbufs();
+        (*chan).alloc_size = geo.alloc_size();
+        (*chan).parent = parent;
+        (*chan).private_data = private_data;
+        (*chan).cb = cb;
+        (*chan).buf = slots;
+        if !base_filename.is_null() {
+            (*chan).has_base_filename = 1;
+            // strscpy(): copy at most NAME_MAX - 1 bytes, always terminate.
+            let dst = &raw mut (*chan).base_filename;
+            let mut i = 0;
+            while i < abi::NAME_MAX - 1 && *base_filename.add(i) != 0 {
+                (*dst)[i] = *base_filename.add(i);
+                i += 1;
+            }
+        }
+        sys::kref_init(&raw mut (*chan).kref);
+    }
+
+    let _guard = sys::ChannelsGuard::lock();
+    for cpu in sys::cpus(true) {
+        // SAFETY: `chan` is set up; the lock is held.
+        let buf = unsafe { open_buf(chan, cpu) };
+        if buf.is_null() {
+            // SAFETY: Every buffer in a slot holds relay's reference.
+            unsafe {
+                let mut seen = ptr::null_mut();
+                for_each_buf(chan, false, |b| {
+                    if b != seen {
+                        seen = b;
+                        close_buf(b);
+                    }
+                });
+                chan_put(chan);
+            }
+            return ptr::null_mut();
+        }
+        // SAFETY: `cpu` is online, so below `nr_cpu_ids`.
+        unsafe { *sys::buf_slot((*chan).buf, cpu) = buf };
+    }
+    chan
+}
+
+/// `relay_close()`: closes every buffer and drops the channel.  Buffers
+/// with open files live on until the files are released.
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_close")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_close")]
+pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
+    if chan.is_null() {
+        return;
+    }
+    let _guard = sys::ChannelsGuard::lock();
+    // SAFETY: The client passes its live channel and gives up its use.
+    unsafe {
+        for_each_buf(chan, false, |buf| close_buf(buf));
+        chan_put(chan);
+    }
+}
+
+/// `relay_flush()`: forces a sub-buffer switch on every buffer, so readers
+/// see (and poll reports) what the current sub-buffers hold.
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_flush")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_flush")]
+pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
+    if chan.is_null() {
+        return;
+    }
+    let _guard = sys::ChannelsGuard::lock();
+    // SAFETY: The client passes its live channel.
+    unsafe {
+        for_each_buf(chan, false, |buf| {
+            relay_switch_subbuf(buf, 0);
+        })
+    };
+}
+
+/// `relay_reset()`: empties every buffer and restarts it at its first
+/// sub-buffer.  Process context, with no writer active (as in mainline).
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_reset")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_reset")]
+pub(crate) unsafe extern "C" fn relay_reset(chan: *mut Rchan) {
+    if chan.is_null() {
+        return;
+    }
+    let _guard = sys::ChannelsGuard::lock();
+    // SAFETY: The client passes its live channel.
+    unsafe { for_each_buf(chan, false, |buf| reset_buf(buf, false)) };
+}
+
+/// `relay_subbufs_consumed()`: a client reports `consumed` more
+/// sub-buffers of `cpu`'s buffer as read.
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_subbufs_consumed")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_subbufs_consumed")]
+pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
+    chan: *mut Rchan,
+    cpu: c_uint,
+    consumed: usize,
+) {
+    if chan.is_null() || cpu >= sys::nr_cpu_ids() {
+        return;
+    }
+    // SAFETY: The client passes its live channel; `cpu` is in range.
+    let buf = unsafe { *sys::buf_slot((*chan).buf, cpu) };
+    if buf.is_null() {
+        return;
+    }
+    // SAFETY: A buffer in a slot of a live channel is live.
+    let mut s = unsafe { BufState::new(buf) };
+    let geo = *s.geometry();
+    ring::subbufs_consumed(&mut s, &geo, consumed);
+}
+
+/// `relay_buf_full()`: 1 when every sub-buffer holds unread data.
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_buf_full")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_buf_full")]
+pub(crate) unsafe extern "C" fn relay_buf_full(buf: *mut RchanBuf) -> c_int {
+    // SAFETY: The client passes a live buffer.
+    let s = unsafe { BufState::new(buf) };
+    ring::is_full(&s, s.geometry()) as c_int
+}
+
+/// `relay_stats()`: the sum over buffers of `full_count`
+/// (`RELAY_STATS_BUF_FULL`) or `big_count` (`RELAY_STATS_WRT_BIG`).
+/// Exported, unlike mainline, so clients can see their drops.
+#[cfg_attr(not(CONFIG_RELAY), export_name = "relay_stats")]
+#[cfg_attr(CONFIG_RELAY, export_name = "rrelay_stats")]
+pub(crate) unsafe extern "C" fn relay_stats(chan: *mut Rchan, flags: c_int) -> usize {
+    if chan.is_null() || flags > abi::RELAY_STATS_LAST {
+        return 0;
+    }
+    let mut count: c_uint = 0;
+    // SAFETY: The client passes its live channel.
+    unsafe {
+        for_each_buf(chan, true, |buf| {
+            let stats = &raw const (*buf).stats;
+            if flags & abi::RELAY_STATS_BUF_FULL != 0 {
+                count = count.wrapping_add(ptr::read_volatile(&raw const (*stats).full_count));
+            } else if flags & abi::RELAY_STATS_WRT_BIG != 0 {
+                count = count.wrapping_add(ptr::read_volatile(&raw const (*stats).big_count));
+            }
+        })
+    };
+    count as usize
+}
+
+/// `relay_write()` for Rust callers: logs `data` as one record into the
+/// current CPU's buffer, from any context but NMI.  A record that does not
+/// fit is dropped and counted, as in mainline.
+///
+/// # Safety
+///
+/// `chan` is a live channel, not being closed or reset concurrently.
+pub(crate) unsafe fn write(chan: *mut Rchan, data: &[u8]) {
+    let _irqs_off = kernel::interrupt::local_interrupt_disable();
+    // SAFETY: `chan` is live and interrupts are off.
+    let buf = unsafe { sys::this_cpu_buf(chan) };
+    if buf.is_null() {
+        return;
+    }
+    // SAFETY: The buffer belongs to this CPU while interrupts are off.
+    let mut s = unsafe { BufState::new(buf) };
+    let geo = *s.geometry();
+    let mut len = data.len();
+    if s.offset() + len > geo.subbuf_size() {
+        // SAFETY: As above.
+        len = unsafe { relay_switch_subbuf(buf, len) };
+    }
+    if len == 0 {
+        return;
+    }
+    let off = s.offset();
+    let at = s.addr(s.data_index() * geo.subbuf_size() + off);
+    // SAFETY: The switch guaranteed `off + len <= subbuf_size`, so the
+    // destination lies in the current sub-buffer; `data` is a valid slice.
+    unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, len) };
+    s.set_offset(off + len);
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The few kernel macros and static inlines the Rust side of rrelay needs
+ * and cannot call: per-CPU slots, wait-queue and irq_work set-up, vmap
+ * with PAGE_KERNEL, inode size and lock.  Each is a one-line wrapper; the
+ * logic stays in Rust.  Also the file operations of buffer files, which C
+ * clients reference by name (relay_file_operations).
+ */
+
+#include <rrelay/relay.h>
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/irq_work.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include "rrelay_internal.h"
+
+struct rchan_buf * __percpu *rrelay_alloc_buf_slots(void)
+{
+	return alloc_percpu(struct rchan_buf *);
+}
+
+void rrelay_free_buf_slots(struct rchan_buf * __percpu *slots)
+{
+	free_percpu(slots);
+}
+
+struct rchan_buf **rrelay_buf_slot(struct rchan_buf * __percpu *slots,
+				   unsigned int cpu)
+{
+	return per_cpu_ptr(slots, cpu);
+}
+
+static void rrelay_wakeup_readers(struct irq_work *work)
+{
+	struct rchan_buf *buf = container_of(work, struct rchan_buf,
+					     wakeup_work);
+
+	wake_up_interruptible(&buf->read_wait);
+}
+
+/* Wait queue, reference count and deferred wake-up of a new buffer. */
+void rrelay_buf_init_sync(struct rchan_buf *buf)
+{
+	init_waitqueue_head(&buf->read_wait);
+	kref_init(&buf->kref);
+	init_irq_work(&buf->wakeup_work, rrelay_wakeup_readers);
+}
+
+bool rrelay_buf_readers_waiting(struct rchan_buf *buf)
+{
+	return waitqueue_active(&buf->read_wait);
+}
+
+void rrelay_buf_wake_readers_now(struct rchan_buf *buf)
+{
+	wake_up_interruptible(&buf->read_wait);
+}
+
+void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
+			  poll_table *wait)
+{
+	poll_wait(filp, &buf->read_wait, wait);
+}
+
+void rrelay_kref_get(struct kref *kref)
+{
+	kref_get(kref);
+}
+
+/* True when this put dropped the last reference. */
+bool rrelay_kref_put(struct kref *kref)
+{
+	return refcount_dec_and_test(&kref->refcount);
+}
+
+void rrelay_kref_init(struct kref *kref)
+{
+	kref_init(kref);
+}
+
+struct page *rrelay_alloc_zeroed_page(void)
+{
+	return alloc_page(GFP_KERNEL | __GFP_ZERO);
+}
+
+void rrelay_free_page(struct page *page)
+{
+	__free_page(page);
+}
+
+void *rrelay_vmap(struct page **pages, unsigned int count)
+{
+	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+}
+
+void rrelay_file_size_set(struct dentry *dentry, loff_t size)
+{
+	d_inode(dentry)->i_size = size;
+}
+
+void rrelay_file_size_add(struct dentry *dentry, size_t bytes)
+{
+	d_inode(dentry)->i_size += bytes;
+}
+
+void *rrelay_file_inode_private(struct file *filp)
+{
+	return file_inode(filp)->i_private;
+}
+
+void rrelay_file_lock(struct file *filp)
+{
+	inode_lock(file_inode(filp));
+}
+
+void rrelay_file_unlock(struct file *filp)
+{
+	inode_unlock(file_inode(filp));
+}
+
+bool rrelay_file_readable(struct file *filp)
+{
+	return filp->f_mode & FMODE_READ;
+}
+
+/* Next online (or possible) CPU after cpu, or nr_cpu_ids: for iteration. */
+unsigned int rrelay_next_cpu(int cpu, bool online)
+{
+	return cpumask_next(cpu, online ? cpu_online_mask : cpu_possible_mask);
+}
+
+static DEFINE_MUTEX(rrelay_channels_mutex);
+
+void rrelay_channels_lock(void)
+{
+	mutex_lock(&rrelay_channels_mutex);
+}
+
+void rrelay_channels_unlock(void)
+{
+	mutex_unlock(&rrelay_channels_mutex);
+}
+
+const struct file_operations relay_file_operations = {
+	.owner		= THIS_MODULE,
+	.open		= rrelay_file_open,
+	.poll		= rrelay_file_poll,
+	.read		= rrelay_file_read,
+	.release	= rrelay_file_release,
+};
+
+void rrelay_vunmap(void *addr)
+{
+	vunmap(addr);
+}
+
+/* The buffer of the current CPU; interrupts must be off. */
+struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan)
+{
+	return *this_cpu_ptr(chan->buf);
+}
+
+/*
+ * Name of the channel created at load (and of its debugfs directory);
+ * empty for none.  A string parameter, which the Rust module! macro does
+ * not offer in 7.3, so it lives here.
+ */
+static char chan[NAME_MAX] = "rrelay";
+module_param_string(chan, chan, sizeof(chan), 0444);
+MODULE_PARM_DESC(chan, "name of the channel created at load, in debugfs (default rrelay; empty: none)");
+
+const char *rrelay_param_chan(void)
+{
+	return chan;
+}
+
+const struct file_operations rrelay_marker_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.write		= rrelay_marker_write,
+};

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by rrelay's C files and its Rust code (which declares
+ * the same functions in src/sys.rs): C helpers Rust calls, and file
+ * operations Rust implements.
+ */
+#ifndef _RRELAY_INTERNAL_H
+#define _RRELAY_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <rrelay/relay.h>
+
+struct rchan_buf * __percpu *rrelay_alloc_buf_slots(void);
+void rrelay_free_buf_slots(struct rchan_buf * __percpu *slots);
+struct rchan_buf **rrelay_buf_slot(struct rchan_buf * __percpu *slots,
+				   unsigned int cpu);
+void rrelay_buf_init_sync(struct rchan_buf *buf);
+bool rrelay_buf_readers_waiting(struct rchan_buf *buf);
+void rrelay_buf_wake_readers_now(struct rchan_buf *buf);
+void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
+			  poll_table *wait);
+void rrelay_kref_get(struct kref *kref);
+bool rrelay_kref_put(struct kref *kref);
+void rrelay_kref_init(struct kref *kref);
+struct page *rrelay_alloc_zeroed_page(void);
+void rrelay_free_page(struct page *page);
+void *rrelay_vmap(struct page **pages, unsigned int count);
+void rrelay_vunmap(void *addr);
+void rrelay_file_size_set(struct dentry *dentry, loff_t size);
+void rrelay_file_size_add(struct dentry *dentry, size_t bytes);
+void *rrelay_file_inode_private(struct file *filp);
+void rrelay_file_lock(struct file *filp);
+void rrelay_file_unlock(struct file *filp);
+bool rrelay_file_readable(struct file *filp);
+unsigned int rrelay_next_cpu(int cpu, bool online);
+void rrelay_channels_lock(void);
+void rrelay_channels_unlock(void);
+struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan);
+const char *rrelay_param_chan(void);
+extern const struct file_operations rrelay_marker_fops;
+
+/* Implemented in Rust (src/file.rs). */
+int rrelay_file_open(struct inode *inode, struct file *filp);
+__poll_t rrelay_file_poll(struct file *filp, poll_table *wait);
+ssize_t rrelay_file_read(struct file *filp, char __user *buffer,
+			 size_t count, loff_t *ppos);
+int rrelay_file_release(struct inode *inode, struct file *filp);
+ssize_t rrelay_marker_write(struct file *filp, const char __user *buffer,
+			    size_t count, loff_t *ppos);
+
+#endif /* _RRELAY_INTERNAL_H */

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place that calls into C: kernel functions from
+//! `kernel::bindings` and the helpers of `src/helpers.c` (kernel macros and
+//! inlines that Rust cannot call directly).
+//!
+//! Each wrapper states the contract it needs from its caller.  Functions
+//! taking raw `RchanBuf`/`Rchan` pointers are `unsafe` because those
+//! objects are shared with C clients and their lifetime is reference
+//! counted by hand, as in mainline.
+
+use crate::abi::{Rchan, RchanBuf};
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::str::{CStr, CStrExt};
+
+mod c {
+    use crate::abi::{Rchan, RchanBuf};
+    use kernel::bindings;
+    use kernel::ffi::{c_char, c_int, c_uint, c_void};
+
+    // The relay structures embed kernel types that bindgen marks as not
+    // FFI-safe; they only ever cross the boundary behind pointers.
+    #[allow(improper_ctypes)]
+    extern "C" {
+        pub(super) fn rrelay_alloc_buf_slots() -> *mut *mut RchanBuf;
+        pub(super) fn rrelay_free_buf_slots(slots: *mut *mut RchanBuf);
+        pub(super) fn rrelay_buf_slot(slots: *mut *mut RchanBuf, cpu: c_uint)
+            -> *mut *mut RchanBuf;
+        pub(super) fn rrelay_buf_init_sync(buf: *mut RchanBuf);
+        pub(super) fn rrelay_buf_readers_waiting(buf: *mut RchanBuf) -> bool;
+        pub(super) fn rrelay_buf_poll_wait(
+            filp: *mut bindings::file,
+            buf: *mut RchanBuf,
+            wait: *mut bindings::poll_table_struct,
+        );
+        pub(super) fn rrelay_kref_get(kref: *mut bindings::kref);
+        pub(super) fn rrelay_kref_put(kref: *mut bindings::kref) -> bool;
+        pub(super) fn rrelay_kref_init(kref: *mut bindings::kref);
+        pub(super) fn rrelay_alloc_zeroed_page() -> *mut bindings::page;
+        pub(super) fn rrelay_free_page(page: *mut bindings::page);
+        pub(super) fn rrelay_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
+        pub(super) fn rrelay_vunmap(addr: *mut c_void);
+        pub(super) fn rrelay_file_size_set(dentry: *mut bindings::dentry, size: bindings::loff_t);
+        pub(super) fn rrelay_file_size_add(dentry: *mut bindings::dentry, bytes: usize);
+        pub(super) fn rrelay_file_inode_private(filp: *mut bindings::file) -> *mut c_void;
+        pub(super) fn rrelay_file_lock(filp: *mut bindings::file);
+        pub(super) fn rrelay_file_unlock(filp: *mut bindings::file);
+        pub(super) fn rrelay_file_readable(filp: *mut bindings::file) -> bool;
+        pub(super) fn rrelay_next_cpu(cpu: c_int, online: bool) -> c_uint;
+        pub(super) fn rrelay_channels_lock();
+        pub(super) fn rrelay_channels_unlock();
+        pub(super) fn rrelay_this_cpu_buf(chan: *mut Rchan) -> *mut RchanBuf;
+        pub(super) fn rrelay_param_chan() -> *const c_char;
+        pub(super) static rrelay_marker_fops: bindings::file_operations;
+        #[cfg_attr(CONFIG_RELAY, link_name = "rrelay_file_operations")]
+        pub(super) static relay_file_operations: bindings::file_operations;
+    }
+}
+
+/// Per-CPU slots holding one `*mut RchanBuf` each (`rchan::buf`).
+///
+/// Returns null when the allocation fails.
+pub(crate) fn alloc_buf_slots() -> *mut *mut RchanBuf {
+    // SAFETY: No preconditions; the slots start out null.
+    unsafe { c::rrelay_alloc_buf_slots() }
+}
+
+/// Frees slots returned by [`alloc_buf_slots`].
+///
+/// # Safety
+///
+/// `slots` came from [`alloc_buf_slots`] and is not used afterwards.
+pub(crate) unsafe fn free_buf_slots(slots: *mut *mut RchanBuf) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_free_buf_slots(slots) }
+}
+
+/// The slot of `cpu`.
+///
+/// # Safety
+///
+/// `slots` is live and `cpu < nr_cpu_ids`.
+pub(crate) unsafe fn buf_slot(slots: *mut *mut RchanBuf, cpu: u32) -> *mut *mut RchanBuf {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_buf_slot(slots, cpu) }
+}
+
+/// Initialises the wait queue, the reference count (to one) and the
+/// deferred reader wake-up of a new buffer.
+///
+/// # Safety
+///
+/// `buf` is valid and not yet visible to anyone else.
+pub(crate) unsafe fn buf_init_sync(buf: *mut RchanBuf) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_buf_init_sync(buf) }
+}
+
+/// Whether a reader sleeps in poll on `buf` (`waitqueue_active()`).
+///
+/// # Safety
+///
+/// `buf` is valid and was set up by [`buf_init_sync`].
+pub(crate) unsafe fn buf_readers_waiting(buf: *mut RchanBuf) -> bool {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_buf_readers_waiting(buf) }
+}
+
+/// Queues the wake-up of `buf`'s readers as irq_work, so that writers may
+/// run in any context, the scheduler included.
+///
+/// # Safety
+///
+/// `buf` is valid and was set up by [`buf_init_sync`].
+pub(crate) unsafe fn buf_queue_wakeup(buf: *mut RchanBuf) {
+    // SAFETY: The work item was initialised by `buf_init_sync`.
+    unsafe { bindings::irq_work_queue(&raw mut (*buf).wakeup_work) };
+}
+
+/// Waits for a queued wake-up of `buf` to finish.
+///
+/// # Safety
+///
+/// `buf` is valid and was set up by [`buf_init_sync`]; process context.
+pub(crate) unsafe fn buf_sync_wakeup(buf: *mut RchanBuf) {
+    // SAFETY: The work item was initialised by `buf_init_sync`.
+    unsafe { bindings::irq_work_sync(&raw mut (*buf).wakeup_work) };
+}
+
+/// `poll_wait()` on `buf`'s wait queue.
+///
+/// # Safety
+///
+/// All three pointers are the live arguments of a `poll` file operation.
+pub(crate) unsafe fn buf_poll_wait(
+    filp: *mut bindings::file,
+    buf: *mut RchanBuf,
+    wait: *mut bindings::poll_table_struct,
+) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_buf_poll_wait(filp, buf, wait) }
+}
+
+/// `kref_init()`.
+///
+/// # Safety
+///
+/// `kref` is valid and not shared yet.
+pub(crate) unsafe fn kref_init(kref: *mut bindings::kref) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_kref_init(kref) }
+}
+
+/// `kref_get()`.
+///
+/// # Safety
+///
+/// The caller holds a reference, so the count is above zero.
+pub(crate) unsafe fn kref_get(kref: *mut bindings::kref) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_kref_get(kref) }
+}
+
+/// Drops a reference; true when it was the last one and the object must
+/// be released by the caller.
+///
+/// # Safety
+///
+/// The caller owns the reference it drops.
+pub(crate) unsafe fn kref_put(kref: *mut bindings::kref) -> bool {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_kref_put(kref) }
+}
+
+/// A zeroed page, or null.
+pub(crate) fn alloc_zeroed_page() -> *mut bindings::page {
+    // SAFETY: No preconditions; may sleep, as every caller may.
+    unsafe { c::rrelay_alloc_zeroed_page() }
+}
+
+/// Frees a page from [`alloc_zeroed_page`].
+///
+/// # Safety
+///
+/// `page` came from [`alloc_zeroed_page`], is unmapped and unused.
+pub(crate) unsafe fn free_page(page: *mut bindings::page) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_free_page(page) }
+}
+
+/// Maps `count` pages contiguously in the kernel (`vmap`), or null.
+///
+/// # Safety
+///
+/// `pages` points to `count` valid pages.
+pub(crate) unsafe fn vmap(pages: *mut *mut bindings::page, count: u32) -> *mut c_void {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_vmap(pages, count) }
+}
+
+/// Undoes [`vmap`].
+///
+/// # Safety
+///
+/// `addr` came from [`vmap`] and nothing uses the mapping any more.
+pub(crate) unsafe fn vunmap(addr: *mut c_void) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_vunmap(addr) }
+}
+
+/// Sets the size `stat` shows for a buffer file.
+///
+/// # Safety
+///
+/// `dentry` is a live positive dentry.
+pub(crate) unsafe fn file_size_set(dentry: *mut bindings::dentry, size: i64) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_file_size_set(dentry, size) }
+}
+
+/// Grows the size `stat` shows for a buffer file, as mainline does at each
+/// sub-buffer switch.
+///
+/// # Safety
+///
+/// `dentry` is a live positive dentry.
+pub(crate) unsafe fn file_size_add(dentry: *mut bindings::dentry, bytes: usize) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_file_size_add(dentry, bytes) }
+}
+
+/// The `i_private` of the file's inode: the buffer the file stands for.
+///
+/// # Safety
+///
+/// `filp` is a live file.
+pub(crate) unsafe fn file_inode_private(filp: *mut bindings::file) -> *mut c_void {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_file_inode_private(filp) }
+}
+
+/// Takes the file's inode lock, which serialises readers of one buffer.
+///
+/// # Safety
+///
+/// `filp` is a live file; process context.
+pub(crate) unsafe fn file_lock(filp: *mut bindings::file) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_file_lock(filp) }
+}
+
+/// Releases [`file_lock`].
+///
+/// # Safety
+///
+/// The caller holds the lock.
+pub(crate) unsafe fn file_unlock(filp: *mut bindings::file) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_file_unlock(filp) }
+}
+
+/// Whether the file was opened for reading.
+///
+/// # Safety
+///
+/// `filp` is a live file.
+pub(crate) unsafe fn file_readable(filp: *mut bindings::file) -> bool {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_file_readable(filp) }
+}
+
+/// `nonseekable_open()`: `lseek` and `pread` give `-ESPIPE`.
+///
+/// # Safety
+///
+/// The arguments are those of an `open` file operation.
+pub(crate) unsafe fn nonseekable_open(
+    inode: *mut bindings::inode,
+    filp: *mut bindings::file,
+) -> c_int {
+    // SAFETY: Per the function's contract.
+    unsafe { bindings::nonseekable_open(inode, filp) }
+}
+
+/// Copies `len` bytes from kernel address `from` to user address `to`;
+/// returns the bytes that could NOT be copied.
+///
+/// # Safety
+///
+/// `from` is valid for `len` bytes of reading.
+pub(crate) unsafe fn copy_to_user(to: *mut c_void, from: *const c_void, len: usize) -> usize {
+    // SAFETY: `from` per the contract; `copy_to_user` checks `to` itself.
+    unsafe { bindings::copy_to_user(to, from, len as _) as usize }
+}
+
+/// Full memory barrier (`smp_mb()`).
+pub(crate) fn smp_mb() {
+    // SAFETY: No preconditions.
+    unsafe { bindings::smp_mb() }
+}
+
+/// Iterates over the online (or possible) CPUs.
+pub(crate) fn cpus(online: bool) -> impl Iterator<Item = u32> {
+    let mut cpu: c_int = -1;
+    core::iter::from_fn(move || {
+        // SAFETY: `cpu` is -1 or a CPU number below `nr_cpu_ids`.
+        let next = unsafe { c::rrelay_next_cpu(cpu, online) };
+        // SAFETY: `nr_cpu_ids` is set before any module loads.
+        if next >= unsafe { bindings::nr_cpu_ids } {
+            return None;
+        }
+        cpu = next as c_int;
+        Some(next)
+    })
+}
+
+/// `nr_cpu_ids`: one more than the highest CPU number.
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: Set before any module loads, never changed after.
+    unsafe { bindings::nr_cpu_ids }
+}
+
+/// The global lock of channel creation and teardown (mainline's
+/// `relay_channels_mutex`); released when the guard drops.
+pub(crate) struct ChannelsGuard(());
+
+impl ChannelsGuard {
+    /// Takes the lock; process context.
+    pub(crate) fn lock() -> Self {
+        // SAFETY: Paired with the unlock in `drop`.
+        unsafe { c::rrelay_channels_lock() };
+        ChannelsGuard(())
+    }
+}
+
+impl Drop for ChannelsGuard {
+    fn drop(&mut self) {
+        // SAFETY: Taken in `lock`.
+        unsafe { c::rrelay_channels_unlock() };
+    }
+}
+
+/// `IS_ERR_OR_NULL()` for pointers returned by kernel functions.
+pub(crate) fn is_err_or_null<T>(ptr: *mut T) -> bool {
+    ptr.is_null() || (ptr as usize) >= (-(bindings::MAX_ERRNO as isize)) as usize
+}
+
+/// The buffer of the CPU running the caller.
+///
+/// # Safety
+///
+/// `chan` is live and interrupts are off (the buffer belongs to this CPU
+/// until they are back on).
+pub(crate) unsafe fn this_cpu_buf(chan: *mut Rchan) -> *mut RchanBuf {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_this_cpu_buf(chan) }
+}
+
+/// The `chan` module parameter.
+pub(crate) fn param_chan() -> &'static CStr {
+    // SAFETY: A NUL-terminated array in the module's data, only written by
+    // the module loader before `init`.
+    unsafe { CStr::from_char_ptr(c::rrelay_param_chan()) }
+}
+
+/// `relay_file_operations`: the operations of buffer files.
+pub(crate) fn relay_fops() -> *const bindings::file_operations {
+    &raw const c::relay_file_operations
+}
+
+/// The operations of the insmod channel's `marker` file.
+pub(crate) fn marker_fops() -> *const bindings::file_operations {
+    &raw const c::rrelay_marker_fops
+}
+
+/// `debugfs_create_dir()`; null (never an error pointer) on failure.
+pub(crate) fn debugfs_create_dir(
+    name: &CStr,
+    parent: *mut bindings::dentry,
+) -> *mut bindings::dentry {
+    // SAFETY: `name` is NUL-terminated; `parent` is null or a debugfs
+    // directory, as every caller passes.
+    let d = unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), parent) };
+    if is_err_or_null(d) {
+        core::ptr::null_mut()
+    } else {
+        d
+    }
+}
+
+/// Creates a debugfs file with the real `fops` (no debugfs proxy, which
+/// would hide mmap and splice and cut open files off at removal); its
+/// operations keep what they use alive by reference counts themselves.
+/// Null on failure.
+///
+/// # Safety
+///
+/// `name` is NUL-terminated; `parent` is a debugfs directory or null;
+/// `data` stays valid while the file exists, and `fops` for the module's
+/// life.
+pub(crate) unsafe fn debugfs_create_file(
+    name: *const c_char,
+    mode: bindings::umode_t,
+    parent: *mut bindings::dentry,
+    data: *mut c_void,
+    fops: *const bindings::file_operations,
+) -> *mut bindings::dentry {
+    // SAFETY: Per the function's contract.
+    let d = unsafe { bindings::debugfs_create_file_unsafe(name, mode, parent, data, fops) };
+    if is_err_or_null(d) {
+        core::ptr::null_mut()
+    } else {
+        d
+    }
+}
+
+/// `debugfs_remove()`: removes a file, or a directory with its contents.
+///
+/// # Safety
+///
+/// `dentry` is null or a debugfs entry the caller created and still owns.
+pub(crate) unsafe fn debugfs_remove(dentry: *mut bindings::dentry) {
+    // SAFETY: Per the function's contract.
+    unsafe { bindings::debugfs_remove(dentry) }
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The relay engine seen from user space: records that the relay_client
+ * module logs through the stock header API, read back byte for byte from
+ * /sys/kernel/debug/relay_client/cpuN.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include "kselftest_harness.h"
+#include "rrelay_test.h"
+#include "client_record.h"
+
+#define CLIENT_DIR	DEBUGFS "/relay_client"
+#define SUBBUF		4096
+#define NSUBBUF		4
+
+static int load(const char *client_args)
+{
+	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null");
+	if (run("insmod " RRELAY_KO " chan="))
+		return -1;
+	return run("insmod /modules/relay_client.ko %s", client_args);
+}
+
+static void unload(void)
+{
+	run("rmmod relay_client; rmmod rrelay");
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -errno;
+}
+
+static int emit(int cpu, int count, int size, int ctx)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "%d %d %d %d", cpu, count, size, ctx);
+	return write_str(CLIENT_DIR "/emit", cmd);
+}
+
+static int ctl(const char *cmd)
+{
+	return write_str(CLIENT_DIR "/ctl", cmd);
+}
+
+static long stat_of(const char *name)
+{
+	char buf[256], *p;
+	long v = -1;
+	FILE *f = fopen(CLIENT_DIR "/stats", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f)) {
+		p = strchr(buf, ' ');
+		if (p && !strncmp(buf, name, p - buf))
+			v = strtol(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
+/* Read a buffer file until read() returns 0; the byte count, or -errno. */
+static ssize_t drain(const char *path, unsigned char *out, size_t room)
+{
+	ssize_t n, len = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)len < room && (n = read(fd, out + len, 1000)) > 0)
+		len += n;
+	close(fd);
+	return n < 0 ? -errno : len;
+}
+
+struct parsed {
+	long records;
+	long first_seq, last_seq;
+	long ctx_count[3];
+};
+
+/*
+ * Walk a byte stream of client records.  Every byte must belong to an
+ * intact record (right magic, length and checksum): padding or a torn
+ * record fails.  Sequence numbers must rise by one per CPU, from any start.
+ */
+static int parse(const unsigned char *p, size_t len, int cpu, struct parsed *out)
+{
+	size_t off = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->first_seq = -1;
+	while (off < len) {
+		struct client_record r;
+
+		if (len - off < sizeof(r)) {
+			printf("# %zu stray bytes at %zu\n", len - off, off);
+			return -1;
+		}
+		memcpy(&r, p + off, sizeof(r));
+		if (r.magic != CLIENT_RECORD_MAGIC || r.len < sizeof(r) ||
+		    r.len > len - off ||
+		    client_record_csum((const void *)(p + off)) != r.csum) {
+			printf("# bad record at byte %zu (magic %08x len %u)\n",
+			       off, r.magic, r.len);
+			return -1;
+		}
+		if (cpu >= 0 && r.cpu != cpu) {
+			printf("# record of cpu %u in cpu %d's buffer\n", r.cpu, cpu);
+			return -1;
+		}
+		if (out->first_seq < 0)
+			out->first_seq = r.seq;
+		else if (cpu >= 0 && r.seq != out->last_seq + 1) {
+			printf("# seq %u after %ld\n", r.seq, out->last_seq);
+			return -1;
+		}
+		out->last_seq = r.seq;
+		if (r.ctx < 3)
+			out->ctx_count[r.ctx]++;
+		out->records++;
+		off += r.len;
+	}
+	return 0;
+}
+
+static unsigned char data[NSUBBUF * SUBBUF * 4];
+
+TEST(records_read_back_in_order_without_padding)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, emit(0, 100, 100, 0));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	EXPECT_EQ(100 * 100, len);
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	EXPECT_EQ(100, p.records);
+	EXPECT_EQ(0, p.first_seq);
+	EXPECT_EQ(99, p.last_seq);
+	printf("# written 100 read %ld dropped %ld\n", p.records, stat_of("full"));
+	/* Everything was consumed: a second reader finds nothing. */
+	EXPECT_EQ(0, drain(CLIENT_DIR "/cpu0", data, sizeof(data)));
+	unload();
+}
+
+TEST(partial_subbuf_is_readable_and_reads_resume)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, emit(1, 7, 64, 0));
+	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
+	ASSERT_EQ(7 * 64, len);
+	ASSERT_EQ(0, emit(1, 90, 64, 0));
+	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 1, &p));
+	EXPECT_EQ(90, p.records);
+	EXPECT_EQ(7, p.first_seq);
+	unload();
+}
+
+TEST(no_overwrite_drops_when_full_and_counts_every_drop)
+{
+	struct parsed p;
+	ssize_t len;
+	long full;
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, emit(1, 500, 100, 0));
+	full = stat_of("full");
+	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 1, &p));
+	printf("# written 500 read %ld dropped (full_count) %ld\n", p.records, full);
+	EXPECT_EQ(0, p.first_seq);
+	EXPECT_EQ(NSUBBUF * (SUBBUF / 100), p.records);
+	EXPECT_EQ(500, p.records + full);
+	unload();
+}
+
+TEST(overwrite_keeps_the_newest_subbuffers)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load("overwrite=1"));
+	ASSERT_EQ(0, emit(0, 500, 100, 0));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	printf("# written 500 read %ld (seq %ld..%ld)\n", p.records,
+	       p.first_seq, p.last_seq);
+	EXPECT_EQ(499, p.last_seq);
+	EXPECT_GE(p.records, (NSUBBUF - 1) * (SUBBUF / 100));
+	/*
+	 * As in mainline, full_count counts every switch into a full buffer,
+	 * overwrite or not: 500 records of 100 bytes make 12 switches, the
+	 * last 9 of them with all 4 sub-buffers unread.
+	 */
+	EXPECT_EQ(500 / (SUBBUF / 100) - NSUBBUF + 1, stat_of("full"));
+	unload();
+}
+
+TEST(too_big_record_is_counted_and_disturbs_nothing)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, emit(0, 3, 64, 0));
+	ASSERT_EQ(0, emit(0, 1, SUBBUF + 1, 0));
+	ASSERT_EQ(0, emit(0, 3, 64, 0));
+	EXPECT_EQ(1, stat_of("big"));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, -1, &p));
+	EXPECT_EQ(6, p.records);
+	unload();
+}
+
+TEST(empty_read_returns_zero_and_lseek_fails)
+{
+	char c;
+	int fd;
+
+	ASSERT_EQ(0, load(""));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, read(fd, &c, 1));
+	EXPECT_EQ(-1, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, pread(fd, &c, 1, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	close(fd);
+	unload();
+}
+
+TEST(flush_makes_a_partial_subbuffer_pollable)
+{
+	struct pollfd pfd = { .events = POLLIN };
+
+	ASSERT_EQ(0, load(""));
+	pfd.fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(0, emit(0, 3, 64, 0));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, ctl("flush"));
+	EXPECT_EQ(1, poll(&pfd, 1, 1000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	close(pfd.fd);
+	unload();
+}
+
+TEST(poll_wakes_a_sleeping_reader_at_a_switch)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, load(""));
+	pfd.fd = open(CLIENT_DIR "/cpu1", O_RDONLY);
+	ASSERT_LE(0, pfd.fd);
+	pid = fork();
+	if (pid == 0) {
+		usleep(200000);
+		_exit(emit(1, 50, 100, 2) ? 1 : 0);
+	}
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+	waitpid(pid, &st, 0);
+	EXPECT_EQ(0, st);
+	close(pfd.fd);
+	unload();
+}
+
+TEST(softirq_and_hardirq_records_arrive_intact)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, emit(1, 20, 80, 1));
+	ASSERT_EQ(0, emit(1, 20, 80, 2));
+	ASSERT_EQ(0, emit(1, 20, 80, 0));
+	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 1, &p));
+	EXPECT_EQ(60, p.records);
+	EXPECT_EQ(20, p.ctx_count[0]);
+	EXPECT_EQ(20, p.ctx_count[1]);
+	EXPECT_EQ(20, p.ctx_count[2]);
+	unload();
+}
+
+TEST(global_buffer_takes_every_cpu)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load("global=1"));
+	EXPECT_EQ(0, access(CLIENT_DIR "/cpu0", R_OK));
+	EXPECT_NE(0, access(CLIENT_DIR "/cpu1", F_OK));
+	ASSERT_EQ(0, emit(0, 10, 64, 0));
+	ASSERT_EQ(0, emit(1, 10, 64, 2));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, -1, &p));
+	EXPECT_EQ(20, p.records);
+	unload();
+}
+
+TEST(close_is_seen_by_an_open_reader)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char c;
+
+	ASSERT_EQ(0, load(""));
+	pfd.fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(0, ctl("close"));
+	/* debugfs_create_file()'s proxy cuts the file off: HUP, then EIO. */
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & (POLLHUP | POLLERR));
+	EXPECT_GE(0, read(pfd.fd, &c, 1));
+	close(pfd.fd);
+	unload();
+}
+
+TEST(invalid_relay_open_arguments_return_null)
+{
+	FILE *f;
+	int ok = -1, total = -1;
+	char line[128];
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, ctl("invalid_open"));
+	f = fopen(CLIENT_DIR "/stats", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "invalid_open %d/%d", &ok, &total);
+	fclose(f);
+	EXPECT_EQ(7, total);
+	EXPECT_EQ(total, ok);
+	unload();
+}
+
+TEST(insmod_channel_relays_marker_writes)
+{
+	char path[64], want[] = "rrelay marker record\n";
+	int cpu, found = 0;
+	ssize_t len;
+
+	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null");
+	ASSERT_EQ(0, run("insmod " RRELAY_KO " subbuf_size=4096 n_subbufs=4"));
+	ASSERT_EQ(0, write_str(DEBUGFS "/rrelay/marker", want));
+	for (cpu = 0; cpu < 64; cpu++) {
+		snprintf(path, sizeof(path), DEBUGFS "/rrelay/cpu%d", cpu);
+		if (access(path, F_OK))
+			break;
+		len = drain(path, data, sizeof(data));
+		if (len == (ssize_t)strlen(want) && !memcmp(data, want, len))
+			found++;
+		else
+			EXPECT_EQ(0, len);
+	}
+	EXPECT_GE(cpu, 1);
+	EXPECT_EQ(1, found);
+	ASSERT_EQ(0, run("rmmod rrelay"));
+}
+
+TEST_HARNESS_MAIN
