@@ -8,6 +8,7 @@
  */
 
 #include <rrelay/relay.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -19,6 +20,7 @@
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include "rrelay_internal.h"
@@ -188,3 +190,44 @@ const struct file_operations rrelay_marker_fops = {
 	.open		= nonseekable_open,
 	.write		= rrelay_marker_write,
 };
+
+/*
+ * The periodic source of the insmod channel: a pinned timer per online
+ * CPU calls rrelay_tick() there, in softirq context, rate times a second.
+ */
+static DEFINE_PER_CPU(struct timer_list, rrelay_ticker);
+static unsigned long rrelay_tick_interval;
+
+static void rrelay_tick_fn(struct timer_list *t)
+{
+	rrelay_tick();
+	mod_timer(t, jiffies + rrelay_tick_interval);
+}
+
+void rrelay_ticker_start(unsigned int rate)
+{
+	unsigned int cpu;
+
+	rrelay_tick_interval = max(1UL, HZ / max(1U, rate));
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct timer_list *t = per_cpu_ptr(&rrelay_ticker, cpu);
+
+		timer_setup(t, rrelay_tick_fn, TIMER_PINNED);
+		t->expires = jiffies + rrelay_tick_interval;
+		add_timer_on(t, cpu);
+	}
+	cpus_read_unlock();
+}
+
+void rrelay_ticker_stop(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct timer_list *t = per_cpu_ptr(&rrelay_ticker, cpu);
+
+		if (t->function)
+			timer_shutdown_sync(t);
+	}
+}

@@ -9,7 +9,9 @@
 //! `/sys/kernel/debug/<chan>/cpuN` and a `marker` file whose writes are
 //! logged as records on the writer's CPU.
 
+use core::fmt::Write;
 use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
@@ -38,6 +40,10 @@ module! {
         n_subbufs: u32 {
             default: 8,
             description: "sub-buffers per CPU of the channel created at load",
+        },
+        rate: u32 {
+            default: 10,
+            description: "records per second each CPU logs into the channel created at load (0: none)",
         },
         overwrite: bool {
             default: false,
@@ -91,6 +97,48 @@ static OVERWRITE: abi::RchanCallbacks = abi::RchanCallbacks {
     remove_buf_file: Some(remove_buf_file),
 };
 
+/// The insmod channel while its periodic source runs, for `rrelay_tick`.
+static TICK_CHANNEL: AtomicPtr<abi::Rchan> = AtomicPtr::new(ptr::null_mut());
+/// Sequence number of the next periodic record, over all CPUs.
+static TICK_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A line of text built on the stack, for records written from timers.
+struct Line {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Write for Line {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.bytes.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// One periodic record, in softirq context on the CPU it describes:
+/// `rrelay tick cpu=<cpu> seq=<n>`, a text line so that `cat` shows it.
+#[no_mangle]
+extern "C" fn rrelay_tick() {
+    let chan = TICK_CHANNEL.load(Ordering::Acquire);
+    if chan.is_null() {
+        return;
+    }
+    let mut line = Line {
+        bytes: [0; 64],
+        len: 0,
+    };
+    let seq = TICK_SEQ.fetch_add(1, Ordering::Relaxed);
+    let cpu = kernel::cpu::CpuId::current().as_u32();
+    if writeln!(line, "rrelay tick cpu={cpu} seq={seq}").is_ok() {
+        // SAFETY: The channel stays open until the ticker has stopped
+        // (`InsmodChannel::drop`).
+        unsafe { channel::write(chan, &line.bytes[..line.len]) };
+    }
+}
+
 /// The channel created at load, with its debugfs directory.
 struct InsmodChannel {
     dir: *mut bindings::dentry,
@@ -141,12 +189,21 @@ impl InsmodChannel {
         if marker.is_null() {
             pr_warn!("no marker file in {}\n", name);
         }
+        let rate = module_parameters::rate.value();
+        if rate > 0 {
+            TICK_CHANNEL.store(chan, Ordering::Release);
+            // SAFETY: `rrelay_tick` finds the open channel; `drop` stops
+            // the ticker before closing it.
+            unsafe { sys::ticker_start(rate) };
+        }
         Ok(Self { dir, chan })
     }
 }
 
 impl Drop for InsmodChannel {
     fn drop(&mut self) {
+        sys::ticker_stop();
+        TICK_CHANNEL.store(ptr::null_mut(), Ordering::Release);
         // Remove the marker first: once removal returns, no write to it is
         // running (debugfs drains them), and none can start.
         // SAFETY: Our directory; the buffer files inside are removed by

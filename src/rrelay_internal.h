@@ -39,6 +39,8 @@ void rrelay_channels_unlock(void);
 struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan);
 const char *rrelay_param_chan(void);
 extern const struct file_operations rrelay_marker_fops;
+void rrelay_ticker_start(unsigned int rate);
+void rrelay_ticker_stop(void);
 
 /* Implemented in Rust (src/file.rs). */
 int rrelay_file_open(struct inode *inode, struct file *filp);
@@ -46,6 +48,7 @@ __poll_t rrelay_file_poll(struct file *filp, poll_table *wait);
 ssize_t rrelay_file_read(struct file *filp, char __user *buffer,
 			 size_t count, loff_t *ppos);
 int rrelay_file_release(struct inode *inode, struct file *filp);
+void rrelay_tick(void);
 ssize_t rrelay_marker_write(struct file *filp, const char __user *buffer,
 			    size_t count, loff_t *ppos);
 

@@ -53,6 +53,8 @@ mod c {
         pub(super) fn rrelay_this_cpu_buf(chan: *mut Rchan) -> *mut RchanBuf;
         pub(super) fn rrelay_param_chan() -> *const c_char;
         pub(super) static rrelay_marker_fops: bindings::file_operations;
+        pub(super) fn rrelay_ticker_start(rate: c_uint);
+        pub(super) fn rrelay_ticker_stop();
         #[cfg_attr(CONFIG_RELAY, link_name = "rrelay_file_operations")]
         pub(super) static relay_file_operations: bindings::file_operations;
     }
@@ -423,4 +425,21 @@ pub(crate) unsafe fn debugfs_create_file(
 pub(crate) unsafe fn debugfs_remove(dentry: *mut bindings::dentry) {
     // SAFETY: Per the function's contract.
     unsafe { bindings::debugfs_remove(dentry) }
+}
+
+/// Starts a pinned timer on every online CPU that calls `rrelay_tick()`
+/// there `rate` times a second (as far as `HZ` allows).
+///
+/// # Safety
+///
+/// `rrelay_tick` may run from now until [`ticker_stop`] returns.
+pub(crate) unsafe fn ticker_start(rate: u32) {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_ticker_start(rate) }
+}
+
+/// Stops the timers of [`ticker_start`] and waits for running ticks.
+pub(crate) fn ticker_stop() {
+    // SAFETY: Timers never started are skipped.
+    unsafe { c::rrelay_ticker_stop() }
 }

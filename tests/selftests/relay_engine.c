@@ -361,7 +361,7 @@ TEST(insmod_channel_relays_marker_writes)
 	ssize_t len;
 
 	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null");
-	ASSERT_EQ(0, run("insmod " RRELAY_KO " subbuf_size=4096 n_subbufs=4"));
+	ASSERT_EQ(0, run("insmod " RRELAY_KO " subbuf_size=4096 n_subbufs=4 rate=0"));
 	ASSERT_EQ(0, write_str(DEBUGFS "/rrelay/marker", want));
 	for (cpu = 0; cpu < 64; cpu++) {
 		snprintf(path, sizeof(path), DEBUGFS "/rrelay/cpu%d", cpu);
