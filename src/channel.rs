@@ -686,6 +686,28 @@ pub(crate) unsafe extern "C" fn relay_stats(chan: *mut Rchan, flags: c_int) -> u
     count as usize
 }
 
+/// `relay_write()` as a real function, for clients that cannot use the C
+/// header's inline (Rust modules): logs `length` bytes from `data` as one
+/// record into the current CPU's buffer.  Beyond mainline.
+///
+/// # Safety
+///
+/// `chan` is a live channel; `data` is valid for `length` bytes.
+#[export_name = "rrelay_write_record"]
+pub(crate) unsafe extern "C" fn rrelay_write_record(chan: *mut Rchan, data: *const c_void, length: usize) {
+    if chan.is_null() || (data.is_null() && length != 0) {
+        return;
+    }
+    let record = if length == 0 {
+        &[][..]
+    } else {
+        // SAFETY: Per the function's contract.
+        unsafe { core::slice::from_raw_parts(data.cast::<u8>(), length) }
+    };
+    // SAFETY: Per the function's contract.
+    unsafe { write(chan, record) }
+}
+
 /// `relay_write()` for Rust callers: logs `data` as one record into the
 /// current CPU's buffer, from any context but NMI.  A record that does not
 /// fit is dropped and counted, as in mainline.

@@ -20,3 +20,6 @@ EXPORT_SYMBOL_GPL(relay_subbufs_consumed);
 EXPORT_SYMBOL_GPL(relay_buf_full);
 EXPORT_SYMBOL_GPL(relay_switch_subbuf);
 EXPORT_SYMBOL_GPL(relay_file_operations);
+
+/* Beyond mainline: relay_write() as a function, for Rust clients. */
+EXPORT_SYMBOL_GPL(rrelay_write_record);

@@ -42,4 +42,16 @@
 
 #include <linux/relay.h>
 
+/**
+ * rrelay_write_record() - relay_write() as an exported function
+ * @chan: the channel
+ * @data: the record
+ * @length: its size in bytes
+ *
+ * Logs one record into the current CPU's buffer, from any context but NMI,
+ * exactly as relay_write() does.  For clients that cannot use the inline,
+ * such as Rust modules.  Beyond mainline.
+ */
+void rrelay_write_record(struct rchan *chan, const void *data, size_t length);
+
 #endif /* _RRELAY_RELAY_H */

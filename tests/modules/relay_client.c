@@ -40,6 +40,9 @@ MODULE_PARM_DESC(overwrite, "overwrite the oldest data when full");
 static bool global;
 module_param(global, bool, 0444);
 MODULE_PARM_DESC(global, "one global buffer instead of one per CPU");
+static bool real_fops;
+module_param(real_fops, bool, 0444);
+MODULE_PARM_DESC(real_fops, "create buffer files with debugfs_create_file_unsafe(): relay's own file operations, no debugfs proxy");
 
 static struct dentry *dir;
 static struct rchan *chan;
@@ -169,6 +172,9 @@ static struct dentry *create_buf_file(const char *filename,
 {
 	if (global)
 		*is_global = 1;
+	if (real_fops)
+		return debugfs_create_file_unsafe(filename, mode, parent, buf,
+						  &relay_file_operations);
 	return debugfs_create_file(filename, mode, parent, buf,
 				   &relay_file_operations);
 }

@@ -336,6 +336,29 @@ TEST(close_is_seen_by_an_open_reader)
 	unload();
 }
 
+TEST(close_gives_epollerr_and_keeps_data_through_relay_fops)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct parsed p;
+	ssize_t len = 0, n;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	pfd.fd = open(CLIENT_DIR "/cpu1", O_RDONLY);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(0, emit(1, 5, 64, 0));
+	ASSERT_EQ(0, ctl("close"));
+	EXPECT_NE(0, access(CLIENT_DIR "/cpu1", F_OK));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLERR, pfd.revents);
+	while ((n = read(pfd.fd, data + len, 100)) > 0)
+		len += n;
+	EXPECT_EQ(0, n);
+	ASSERT_EQ(0, parse(data, len, 1, &p));
+	EXPECT_EQ(5, p.records);
+	close(pfd.fd);
+	unload();
+}
+
 TEST(invalid_relay_open_arguments_return_null)
 {
 	FILE *f;
@@ -376,6 +399,41 @@ TEST(insmod_channel_relays_marker_writes)
 	EXPECT_GE(cpu, 1);
 	EXPECT_EQ(1, found);
 	ASSERT_EQ(0, run("rmmod rrelay"));
+}
+
+TEST(rust_client_records_read_back)
+{
+	char path[64], *line, *save;
+	int cpu, lines = 0, seq, max = -1;
+	unsigned char seen[200] = { 0 };
+	ssize_t len;
+
+	run("rmmod rust_client 2>/dev/null; rmmod rrelay 2>/dev/null");
+	ASSERT_EQ(0, run("insmod " RRELAY_KO " chan="));
+	ASSERT_EQ(0, run("insmod /modules/rust_client.ko records=150"));
+	for (cpu = 0; cpu < 64; cpu++) {
+		snprintf(path, sizeof(path), DEBUGFS "/rust_client/cpu%d", cpu);
+		if (access(path, F_OK))
+			break;
+		len = drain(path, data, sizeof(data) - 1);
+		ASSERT_LE(0, len);
+		data[len] = '\0';
+		for (line = strtok_r((char *)data, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			ASSERT_EQ(1, sscanf(line, "rust_client seq=%d", &seq)) TH_LOG("%s", line);
+			ASSERT_LT(seq, 150);
+			EXPECT_EQ(0, seen[seq]);
+			seen[seq] = 1;
+			lines++;
+			if (seq > max)
+				max = seq;
+		}
+	}
+	printf("# rust_client wrote 150, read %d\n", lines);
+	EXPECT_EQ(150, lines);
+	EXPECT_EQ(149, max);
+	EXPECT_EQ(0, run("rmmod rust_client"));
+	EXPECT_EQ(0, run("rmmod rrelay"));
 }
 
 TEST_HARNESS_MAIN
