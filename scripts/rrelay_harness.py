@@ -199,17 +199,17 @@ def report(args):
         results += parse_unittest(read(path))
     for path in args.cargo:
         results += parse_cargo(read(path))
-    if args.results:
-        text = read(args.results)
-        results += parse_selftests(text)
+    for label, results_path, console_path in args.boot:
+        tag = "" if label == "test" else "[%s] " % label
+        text = read(results_path)
         st = guest_exit(text)
-        results.append(("guest: ran to the end", st is not None, "no exit marker"))
-    if args.console:
-        console = read(args.console)
-        results += parse_kunit(console)
+        console = read(console_path)
         splats = find_splats(console)
-        results.append(("console: no kernel splat", not splats,
-                        "; ".join(splats[:5])))
+        boot = parse_selftests(text)
+        boot.append(("guest: ran to the end", st is not None, "no exit marker"))
+        boot += parse_kunit(console)
+        boot.append(("console: no kernel splat", not splats, "; ".join(splats[:5])))
+        results += [(tag + n, ok, why) for n, ok, why in boot]
     passed = failed = skipped = 0
     for name, ok, why in results:
         if ok is None:
@@ -252,8 +252,9 @@ def main():
     r.add_argument("--steps", action="append", default=[])
     r.add_argument("--cargo", action="append", default=[])
     r.add_argument("--unittest", action="append", default=[])
-    r.add_argument("--results")
-    r.add_argument("--console")
+    r.add_argument("--boot", nargs=3, action="append", default=[],
+                   metavar=("LABEL", "RESULTS", "CONSOLE"),
+                   help="one boot's results and console logs")
     a = p.parse_args()
     return boot(a) if a.cmd == "boot" else report(a)
 

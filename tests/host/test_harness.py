@@ -59,10 +59,14 @@ class Console(unittest.TestCase):
         self.assertEqual(h.find_splats(clean), [])
 
     def test_kunit_cases_count_once_and_worst_wins(self):
-        run = ("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..2\n"
-               "    ok 1 a\n    %s 2 b\nok 1 s\n")
+        run = ("KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: rrelay_s\n    1..2\n"
+               "    ok 1 a\n    %s 2 b\nok 1 rrelay_s\n")
         r = dict((k, v) for k, v, _ in h.parse_kunit(run % "ok" + run % "not ok"))
-        self.assertEqual(r, {"kunit s: a": True, "kunit s: b": False})
+        self.assertEqual(r, {"kunit rrelay_s: a": True, "kunit rrelay_s: b": False})
+
+    def test_kunit_suites_of_the_kernel_itself_are_not_counted(self):
+        run = "    # Subtest: rust_kernel_fmt\n    1..1\n    not ok 1 x\nnot ok 1 rust_kernel_fmt\n"
+        self.assertEqual(h.parse_kunit(run), [])
 
     def test_guest_exit_marker(self):
         self.assertEqual(h.guest_exit("x\nrrelay-guest-exit 3\n"), 3)

@@ -28,6 +28,15 @@
 #include <linux/workqueue.h>
 #include "client_record.h"
 
+/* mainline_client.c builds this file again under another name. */
+#ifndef CLIENT_NAME
+#define CLIENT_NAME "relay_client"
+#endif
+/* Mainline does not export relay_stats(); rrelay does. */
+#ifndef CLIENT_HAS_STATS
+#define CLIENT_HAS_STATS 1
+#endif
+
 static unsigned int subbuf_size = 4096;
 module_param(subbuf_size, uint, 0444);
 MODULE_PARM_DESC(subbuf_size, "sub-buffer size");
@@ -223,7 +232,7 @@ static void invalid_opens(void)
 		struct rchan *c = relay_open("bad", dir, bad[i].size, bad[i].n,
 					     bad[i].cb, NULL);
 		if (c) {
-			pr_err("relay_client: relay_open accepted case %d\n", i);
+			pr_err(CLIENT_NAME ": relay_open accepted case %d\n", i);
 			relay_close(c);
 		} else {
 			invalid_open_ok++;
@@ -263,12 +272,20 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 	return ret;
 }
 
+static size_t stat(int flags)
+{
+#if CLIENT_HAS_STATS
+	return chan ? relay_stats(chan, flags) : 0;
+#else
+	return 0;
+#endif
+}
+
 static int stats_show(struct seq_file *m, void *v)
 {
 	mutex_lock(&client_lock);
 	seq_printf(m, "full %zu\nbig %zu\nemitted %ld\ninvalid_open %d/%d\n",
-		   chan ? relay_stats(chan, RELAY_STATS_BUF_FULL) : 0,
-		   chan ? relay_stats(chan, RELAY_STATS_WRT_BIG) : 0,
+		   stat(RELAY_STATS_BUF_FULL), stat(RELAY_STATS_WRT_BIG),
 		   atomic_long_read(&emitted), invalid_open_ok,
 		   invalid_open_total);
 	mutex_unlock(&client_lock);
@@ -288,7 +305,7 @@ static const struct file_operations ctl_fops = {
 
 static int __init relay_client_init(void)
 {
-	dir = debugfs_create_dir("relay_client", NULL);
+	dir = debugfs_create_dir(CLIENT_NAME, NULL);
 	chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
 			  overwrite ? &cb_overwrite : &cb_drop, NULL);
 	if (!chan) {

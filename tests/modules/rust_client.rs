@@ -44,7 +44,9 @@ struct Callbacks {
 }
 
 // The relay API of rrelay.ko; on a kernel with its own relay the symbols
-// carry an "r" in front.
+// carry an "r" in front.  Kernel structures cross only behind pointers,
+// whatever bindgen thinks of their FFI safety.
+#[allow(improper_ctypes)]
 extern "C" {
     #[cfg_attr(CONFIG_RELAY, link_name = "rrelay_open")]
     fn relay_open(
