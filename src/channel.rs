@@ -307,8 +307,8 @@ unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
         let _ = pages.push(page, GFP_KERNEL);
     }
     let complete = pages.len() == n_pages;
-    // SAFETY: `pages` holds `len` valid pages.
     let start = if complete {
+        // SAFETY: `pages` holds `n_pages` valid pages.
         unsafe { sys::vmap(pages.as_mut_ptr(), n_pages as u32) }
     } else {
         ptr::null_mut()
@@ -471,6 +471,11 @@ unsafe fn for_each_buf(chan: *mut Rchan, online: bool, mut f: impl FnMut(*mut Rc
 /// Switches `buf` to its next sub-buffer (`relay_switch_subbuf()`): the
 /// slow path of every write.  Returns `length` when the record now fits,
 /// 0 when it must be dropped (buffer full and stopped, or record too big).
+///
+/// # Safety
+///
+/// `buf` is a live buffer of the caller's channel, and nothing else writes
+/// to it meanwhile (interrupts or preemption off, or the client's lock).
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_switch_subbuf")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_switch_subbuf")]
 pub(crate) unsafe extern "C" fn relay_switch_subbuf(buf: *mut RchanBuf, length: usize) -> usize {
@@ -508,6 +513,11 @@ pub(crate) unsafe extern "C" fn relay_switch_subbuf(buf: *mut RchanBuf, length: 
 /// Returns null for a zero size or count, sizes whose product exceeds
 /// `UINT_MAX`, missing mandatory callbacks, or when memory or a file could
 /// not be had; nothing is left behind then.
+///
+/// # Safety
+///
+/// A non-null `base_filename` is NUL-terminated; `parent` is what the
+/// client's `create_buf_file` expects; a non-null `cb` outlives the channel.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_open")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_open")]
 pub(crate) unsafe extern "C" fn relay_open(
@@ -586,6 +596,10 @@ pub(crate) unsafe extern "C" fn relay_open(
 
 /// `relay_close()`: closes every buffer and drops the channel.  Buffers
 /// with open files live on until the files are released.
+///
+/// # Safety
+///
+/// `chan` is null or an open channel, given up by the caller.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_close")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_close")]
 pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
@@ -602,6 +616,10 @@ pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
 
 /// `relay_flush()`: forces a sub-buffer switch on every buffer, so readers
 /// see (and poll reports) what the current sub-buffers hold.
+///
+/// # Safety
+///
+/// `chan` is null or an open channel.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_flush")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_flush")]
 pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
@@ -619,6 +637,10 @@ pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
 
 /// `relay_reset()`: empties every buffer and restarts it at its first
 /// sub-buffer.  Process context, with no writer active (as in mainline).
+///
+/// # Safety
+///
+/// `chan` is null or an open channel with no writer active.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_reset")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_reset")]
 pub(crate) unsafe extern "C" fn relay_reset(chan: *mut Rchan) {
@@ -632,6 +654,10 @@ pub(crate) unsafe extern "C" fn relay_reset(chan: *mut Rchan) {
 
 /// `relay_subbufs_consumed()`: a client reports `consumed` more
 /// sub-buffers of `cpu`'s buffer as read.
+///
+/// # Safety
+///
+/// `chan` is null or an open channel.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_subbufs_consumed")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_subbufs_consumed")]
 pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
@@ -654,17 +680,25 @@ pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
 }
 
 /// `relay_buf_full()`: 1 when every sub-buffer holds unread data.
+///
+/// # Safety
+///
+/// `buf` is a live buffer.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_buf_full")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_buf_full")]
 pub(crate) unsafe extern "C" fn relay_buf_full(buf: *mut RchanBuf) -> c_int {
     // SAFETY: The client passes a live buffer.
     let s = unsafe { BufState::new(buf) };
-    ring::is_full(&s, s.geometry()) as c_int
+    c_int::from(ring::is_full(&s, s.geometry()))
 }
 
 /// `relay_stats()`: the sum over buffers of `full_count`
 /// (`RELAY_STATS_BUF_FULL`) or `big_count` (`RELAY_STATS_WRT_BIG`).
 /// Exported, unlike mainline, so clients can see their drops.
+///
+/// # Safety
+///
+/// `chan` is null or an open channel.
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_stats")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_stats")]
 pub(crate) unsafe extern "C" fn relay_stats(chan: *mut Rchan, flags: c_int) -> usize {
@@ -694,7 +728,11 @@ pub(crate) unsafe extern "C" fn relay_stats(chan: *mut Rchan, flags: c_int) -> u
 ///
 /// `chan` is a live channel; `data` is valid for `length` bytes.
 #[export_name = "rrelay_write_record"]
-pub(crate) unsafe extern "C" fn rrelay_write_record(chan: *mut Rchan, data: *const c_void, length: usize) {
+pub(crate) unsafe extern "C" fn rrelay_write_record(
+    chan: *mut Rchan,
+    data: *const c_void,
+    length: usize,
+) {
     if chan.is_null() || (data.is_null() && length != 0) {
         return;
     }

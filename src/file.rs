@@ -15,6 +15,10 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint};
 
 /// `open`: the file takes a reference on its buffer (from `i_private`).
+///
+/// # Safety
+///
+/// Called by the VFS only, with the file of a relay buffer.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rrelay_file_open(
     inode: *mut bindings::inode,
@@ -31,6 +35,10 @@ pub(crate) unsafe extern "C" fn rrelay_file_open(
 }
 
 /// `release`: drops the file's reference; the last one frees the buffer.
+///
+/// # Safety
+///
+/// Called by the VFS only, once per successful `rrelay_file_open`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rrelay_file_release(
     _inode: *mut bindings::inode,
@@ -44,6 +52,10 @@ pub(crate) unsafe extern "C" fn rrelay_file_release(
 /// `poll`: `EPOLLERR` once the channel is closed; otherwise readable when
 /// a whole sub-buffer is waiting (a partly filled one does not count, as
 /// in mainline: wake-ups come at sub-buffer switches).
+///
+/// # Safety
+///
+/// Called by the VFS only, on a file opened by `rrelay_file_open`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rrelay_file_poll(
     filp: *mut bindings::file,
@@ -72,6 +84,10 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
 /// `read`: copies what is available, up to `count` bytes, and consumes it.
 /// Returns 0 when nothing is available; a fault after some bytes returns
 /// those bytes, a fault before any returns `-EFAULT`.
+///
+/// # Safety
+///
+/// Called by the VFS only, on a file opened by `rrelay_file_open`.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rrelay_file_read(
     filp: *mut bindings::file,

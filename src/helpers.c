@@ -25,20 +25,19 @@
 #include <linux/wait.h>
 #include "rrelay_internal.h"
 
-struct rchan_buf * __percpu *rrelay_alloc_buf_slots(void)
+void __percpu *rrelay_alloc_buf_slots(void)
 {
 	return alloc_percpu(struct rchan_buf *);
 }
 
-void rrelay_free_buf_slots(struct rchan_buf * __percpu *slots)
+void rrelay_free_buf_slots(void __percpu *slots)
 {
 	free_percpu(slots);
 }
 
-struct rchan_buf **rrelay_buf_slot(struct rchan_buf * __percpu *slots,
-				   unsigned int cpu)
+struct rchan_buf **rrelay_buf_slot(void __percpu *slots, unsigned int cpu)
 {
-	return per_cpu_ptr(slots, cpu);
+	return per_cpu_ptr((struct rchan_buf * __percpu *)slots, cpu);
 }
 
 static void rrelay_wakeup_readers(struct irq_work *work)
@@ -59,6 +58,11 @@ void rrelay_buf_init_sync(struct rchan_buf *buf)
 
 bool rrelay_buf_readers_waiting(struct rchan_buf *buf)
 {
+	/*
+	 * Lockless check: the writer's smp_mb() after completing a sub-buffer
+	 * pairs with the barrier in poll_wait()'s queueing, so a reader either
+	 * is seen here or sees the new sub-buffer itself.
+	 */
 	return waitqueue_active(&buf->read_wait);
 }
 

@@ -14,9 +14,7 @@
 #define RCHAN(f)	OFFSET(RCHAN_##f, rchan, f)
 #define RCHAN_CB(f)	OFFSET(RCHAN_CALLBACKS_##f, rchan_callbacks, f)
 
-void rrelay_layout(void);
-
-void rrelay_layout(void)
+static void __used rrelay_layout(void)
 {
 	DEFINE(RCHAN_BUF_SIZE, sizeof(struct rchan_buf));
 	DEFINE(RCHAN_BUF_ALIGN, __alignof__(struct rchan_buf));

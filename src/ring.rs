@@ -392,11 +392,7 @@ fn read_subbuf_avail<S: RingState>(s: &S, g: &Geometry, read_pos: usize) -> usiz
     let read_offset = g.offset_in_subbuf(read_pos);
     let padding = s.padding(read_subbuf);
     if read_subbuf == write_subbuf {
-        if read_offset + padding < write_offset {
-            write_offset - (read_offset + padding)
-        } else {
-            0
-        }
+        write_offset.saturating_sub(read_offset + padding)
     } else {
         (size - padding).saturating_sub(read_offset)
     }

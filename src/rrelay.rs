@@ -56,6 +56,10 @@ module! {
 const MARKER_MAX: usize = 4096;
 
 /// `subbuf_start` of the insmod channel in overwrite mode: always go on.
+///
+/// # Safety
+///
+/// Called by relay only.
 unsafe extern "C" fn overwrite_subbuf_start(
     _buf: *mut abi::RchanBuf,
     _subbuf: *mut c_void,
@@ -66,6 +70,10 @@ unsafe extern "C" fn overwrite_subbuf_start(
 
 /// `create_buf_file` of the insmod channel: a debugfs file with rrelay's
 /// own file operations.
+///
+/// # Safety
+///
+/// Called by relay only, with a live buffer.
 unsafe extern "C" fn create_buf_file(
     filename: *const c_char,
     parent: *mut bindings::dentry,
@@ -79,6 +87,10 @@ unsafe extern "C" fn create_buf_file(
 }
 
 /// `remove_buf_file` of the insmod channel.
+///
+/// # Safety
+///
+/// Called by relay only, with a dentry from `create_buf_file`.
 unsafe extern "C" fn remove_buf_file(dentry: *mut bindings::dentry) -> c_int {
     // SAFETY: relay passes the dentry `create_buf_file` returned.
     unsafe { sys::debugfs_remove(dentry) };
@@ -217,6 +229,10 @@ impl Drop for InsmodChannel {
 }
 
 /// `write` of the `marker` file: the bytes written become one record.
+///
+/// # Safety
+///
+/// Called by the VFS only, on the `marker` file.
 #[no_mangle]
 unsafe extern "C" fn rrelay_marker_write(
     filp: *mut bindings::file,

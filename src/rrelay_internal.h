@@ -11,10 +11,9 @@
 #include <linux/poll.h>
 #include <rrelay/relay.h>
 
-struct rchan_buf * __percpu *rrelay_alloc_buf_slots(void);
-void rrelay_free_buf_slots(struct rchan_buf * __percpu *slots);
-struct rchan_buf **rrelay_buf_slot(struct rchan_buf * __percpu *slots,
-				   unsigned int cpu);
+void __percpu *rrelay_alloc_buf_slots(void);
+void rrelay_free_buf_slots(void __percpu *slots);
+struct rchan_buf **rrelay_buf_slot(void __percpu *slots, unsigned int cpu);
 void rrelay_buf_init_sync(struct rchan_buf *buf);
 bool rrelay_buf_readers_waiting(struct rchan_buf *buf);
 void rrelay_buf_wake_readers_now(struct rchan_buf *buf);

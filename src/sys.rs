@@ -293,7 +293,7 @@ pub(crate) unsafe fn nonseekable_open(
 /// `from` is valid for `len` bytes of reading.
 pub(crate) unsafe fn copy_to_user(to: *mut c_void, from: *const c_void, len: usize) -> usize {
     // SAFETY: `from` per the contract; `copy_to_user` checks `to` itself.
-    unsafe { bindings::copy_to_user(to, from, len as _) as usize }
+    unsafe { bindings::copy_to_user(to, from, len as kernel::ffi::c_ulong) as usize }
 }
 
 /// Full memory barrier (`smp_mb()`).

@@ -66,6 +66,11 @@ extern "C" {
     static relay_file_operations: bindings::file_operations;
 }
 
+/// `create_buf_file`: a debugfs file with rrelay's file operations.
+///
+/// # Safety
+///
+/// Called by relay only, with a live buffer.
 unsafe extern "C" fn create_buf_file(
     name: *const c_char,
     parent: *mut bindings::dentry,
@@ -76,10 +81,21 @@ unsafe extern "C" fn create_buf_file(
     // SAFETY: relay passes a file name, our directory and its buffer, which
     // outlives the file; the file operations are rrelay's.
     unsafe {
-        bindings::debugfs_create_file_unsafe(name, mode, parent, buf, &raw const relay_file_operations)
+        bindings::debugfs_create_file_unsafe(
+            name,
+            mode,
+            parent,
+            buf,
+            &raw const relay_file_operations,
+        )
     }
 }
 
+/// `remove_buf_file`.
+///
+/// # Safety
+///
+/// Called by relay only, with a dentry from `create_buf_file`.
 unsafe extern "C" fn remove_buf_file(dentry: *mut bindings::dentry) -> c_int {
     // SAFETY: relay passes the dentry `create_buf_file` returned.
     unsafe { bindings::debugfs_remove(dentry) };
@@ -120,9 +136,19 @@ unsafe impl Sync for RustClient {}
 impl kernel::Module for RustClient {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: A NUL-terminated name at the debugfs root.
-        let dir = unsafe { bindings::debugfs_create_dir(c"rust_client".as_char_ptr(), ptr::null_mut()) };
+        let dir =
+            unsafe { bindings::debugfs_create_dir(c"rust_client".as_char_ptr(), ptr::null_mut()) };
         // SAFETY: A base name, our directory, static callbacks.
-        let chan = unsafe { relay_open(c"cpu".as_char_ptr(), dir, 4096, 8, &CALLBACKS, ptr::null_mut()) };
+        let chan = unsafe {
+            relay_open(
+                c"cpu".as_char_ptr(),
+                dir,
+                4096,
+                8,
+                &CALLBACKS,
+                ptr::null_mut(),
+            )
+        };
         if chan.is_null() {
             // SAFETY: Our directory.
             unsafe { bindings::debugfs_remove(dir) };

@@ -22,7 +22,7 @@ static int kallsyms_has(const char *sym, const char *module)
 	snprintf(want, sizeof(want), " %s%s%s", sym, module ? "\t[" : "\n",
 		 module ? module : "");
 	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, want) != NULL;
+		found = !!strstr(line, want);
 	fclose(f);
 	return found;
 }

@@ -41,7 +41,7 @@ static int write_str(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -errno;
 }
 
-static int emit(int cpu, int count, int size, int ctx)
+static int client_emit(int cpu, int count, int size, int ctx)
 {
 	char cmd[64];
 
@@ -49,7 +49,7 @@ static int emit(int cpu, int count, int size, int ctx)
 	return write_str(CLIENT_DIR "/emit", cmd);
 }
 
-static int ctl(const char *cmd)
+static int client_ctl(const char *cmd)
 {
 	return write_str(CLIENT_DIR "/ctl", cmd);
 }
@@ -121,9 +121,9 @@ static int parse(const unsigned char *p, size_t len, int cpu, struct parsed *out
 			printf("# record of cpu %u in cpu %d's buffer\n", r.cpu, cpu);
 			return -1;
 		}
-		if (out->first_seq < 0)
+		if (out->first_seq < 0) {
 			out->first_seq = r.seq;
-		else if (cpu >= 0 && r.seq != out->last_seq + 1) {
+		} else if (cpu >= 0 && r.seq != out->last_seq + 1) {
 			printf("# seq %u after %ld\n", r.seq, out->last_seq);
 			return -1;
 		}
@@ -144,7 +144,7 @@ TEST(records_read_back_in_order_without_padding)
 	ssize_t len;
 
 	ASSERT_EQ(0, load(""));
-	ASSERT_EQ(0, emit(0, 100, 100, 0));
+	ASSERT_EQ(0, client_emit(0, 100, 100, 0));
 	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
 	EXPECT_EQ(100 * 100, len);
 	ASSERT_EQ(0, parse(data, len, 0, &p));
@@ -163,10 +163,10 @@ TEST(partial_subbuf_is_readable_and_reads_resume)
 	ssize_t len;
 
 	ASSERT_EQ(0, load(""));
-	ASSERT_EQ(0, emit(1, 7, 64, 0));
+	ASSERT_EQ(0, client_emit(1, 7, 64, 0));
 	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
 	ASSERT_EQ(7 * 64, len);
-	ASSERT_EQ(0, emit(1, 90, 64, 0));
+	ASSERT_EQ(0, client_emit(1, 90, 64, 0));
 	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, 1, &p));
 	EXPECT_EQ(90, p.records);
@@ -181,7 +181,7 @@ TEST(no_overwrite_drops_when_full_and_counts_every_drop)
 	long full;
 
 	ASSERT_EQ(0, load(""));
-	ASSERT_EQ(0, emit(1, 500, 100, 0));
+	ASSERT_EQ(0, client_emit(1, 500, 100, 0));
 	full = stat_of("full");
 	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, 1, &p));
@@ -198,7 +198,7 @@ TEST(overwrite_keeps_the_newest_subbuffers)
 	ssize_t len;
 
 	ASSERT_EQ(0, load("overwrite=1"));
-	ASSERT_EQ(0, emit(0, 500, 100, 0));
+	ASSERT_EQ(0, client_emit(0, 500, 100, 0));
 	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, 0, &p));
 	printf("# written 500 read %ld (seq %ld..%ld)\n", p.records,
@@ -220,9 +220,9 @@ TEST(too_big_record_is_counted_and_disturbs_nothing)
 	ssize_t len;
 
 	ASSERT_EQ(0, load(""));
-	ASSERT_EQ(0, emit(0, 3, 64, 0));
-	ASSERT_EQ(0, emit(0, 1, SUBBUF + 1, 0));
-	ASSERT_EQ(0, emit(0, 3, 64, 0));
+	ASSERT_EQ(0, client_emit(0, 3, 64, 0));
+	ASSERT_EQ(0, client_emit(0, 1, SUBBUF + 1, 0));
+	ASSERT_EQ(0, client_emit(0, 3, 64, 0));
 	EXPECT_EQ(1, stat_of("big"));
 	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, -1, &p));
@@ -254,9 +254,9 @@ TEST(flush_makes_a_partial_subbuffer_pollable)
 	ASSERT_EQ(0, load(""));
 	pfd.fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
 	ASSERT_LE(0, pfd.fd);
-	ASSERT_EQ(0, emit(0, 3, 64, 0));
+	ASSERT_EQ(0, client_emit(0, 3, 64, 0));
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
-	ASSERT_EQ(0, ctl("flush"));
+	ASSERT_EQ(0, client_ctl("flush"));
 	EXPECT_EQ(1, poll(&pfd, 1, 1000));
 	EXPECT_TRUE(pfd.revents & POLLIN);
 	close(pfd.fd);
@@ -275,7 +275,7 @@ TEST(poll_wakes_a_sleeping_reader_at_a_switch)
 	pid = fork();
 	if (pid == 0) {
 		usleep(200000);
-		_exit(emit(1, 50, 100, 2) ? 1 : 0);
+		_exit(client_emit(1, 50, 100, 2) ? 1 : 0);
 	}
 	EXPECT_EQ(1, poll(&pfd, 1, 10000));
 	EXPECT_TRUE(pfd.revents & POLLIN);
@@ -291,9 +291,9 @@ TEST(softirq_and_hardirq_records_arrive_intact)
 	ssize_t len;
 
 	ASSERT_EQ(0, load(""));
-	ASSERT_EQ(0, emit(1, 20, 80, 1));
-	ASSERT_EQ(0, emit(1, 20, 80, 2));
-	ASSERT_EQ(0, emit(1, 20, 80, 0));
+	ASSERT_EQ(0, client_emit(1, 20, 80, 1));
+	ASSERT_EQ(0, client_emit(1, 20, 80, 2));
+	ASSERT_EQ(0, client_emit(1, 20, 80, 0));
 	len = drain(CLIENT_DIR "/cpu1", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, 1, &p));
 	EXPECT_EQ(60, p.records);
@@ -311,8 +311,8 @@ TEST(global_buffer_takes_every_cpu)
 	ASSERT_EQ(0, load("global=1"));
 	EXPECT_EQ(0, access(CLIENT_DIR "/cpu0", R_OK));
 	EXPECT_NE(0, access(CLIENT_DIR "/cpu1", F_OK));
-	ASSERT_EQ(0, emit(0, 10, 64, 0));
-	ASSERT_EQ(0, emit(1, 10, 64, 2));
+	ASSERT_EQ(0, client_emit(0, 10, 64, 0));
+	ASSERT_EQ(0, client_emit(1, 10, 64, 2));
 	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, -1, &p));
 	EXPECT_EQ(20, p.records);
@@ -327,7 +327,7 @@ TEST(close_is_seen_by_an_open_reader)
 	ASSERT_EQ(0, load(""));
 	pfd.fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
 	ASSERT_LE(0, pfd.fd);
-	ASSERT_EQ(0, ctl("close"));
+	ASSERT_EQ(0, client_ctl("close"));
 	/* debugfs_create_file()'s proxy cuts the file off: HUP, then EIO. */
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_TRUE(pfd.revents & (POLLHUP | POLLERR));
@@ -345,8 +345,8 @@ TEST(close_gives_epollerr_and_keeps_data_through_relay_fops)
 	ASSERT_EQ(0, load("real_fops=1"));
 	pfd.fd = open(CLIENT_DIR "/cpu1", O_RDONLY);
 	ASSERT_LE(0, pfd.fd);
-	ASSERT_EQ(0, emit(1, 5, 64, 0));
-	ASSERT_EQ(0, ctl("close"));
+	ASSERT_EQ(0, client_emit(1, 5, 64, 0));
+	ASSERT_EQ(0, client_ctl("close"));
 	EXPECT_NE(0, access(CLIENT_DIR "/cpu1", F_OK));
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLERR, pfd.revents);
@@ -366,11 +366,12 @@ TEST(invalid_relay_open_arguments_return_null)
 	char line[128];
 
 	ASSERT_EQ(0, load(""));
-	ASSERT_EQ(0, ctl("invalid_open"));
+	ASSERT_EQ(0, client_ctl("invalid_open"));
 	f = fopen(CLIENT_DIR "/stats", "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f))
-		sscanf(line, "invalid_open %d/%d", &ok, &total);
+		if (sscanf(line, "invalid_open %d/%d", &ok, &total) == 2)
+			break;
 	fclose(f);
 	EXPECT_EQ(7, total);
 	EXPECT_EQ(total, ok);
@@ -420,7 +421,9 @@ TEST(rust_client_records_read_back)
 		data[len] = '\0';
 		for (line = strtok_r((char *)data, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save)) {
-			ASSERT_EQ(1, sscanf(line, "rust_client seq=%d", &seq)) TH_LOG("%s", line);
+			int fields = sscanf(line, "rust_client seq=%d", &seq);
+
+			ASSERT_EQ(1, fields) TH_LOG("%s", line);
 			ASSERT_LT(seq, 150);
 			EXPECT_EQ(0, seen[seq]);
 			seen[seq] = 1;

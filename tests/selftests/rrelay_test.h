@@ -18,9 +18,6 @@
 
 /* Run a shell command; return its exit status, or -1 if it did not exit. */
 static inline int run(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static inline int run(const char *fmt, ...)
 {
 	char cmd[512];
 	va_list ap;
