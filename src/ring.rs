@@ -306,16 +306,28 @@ pub fn subbufs_consumed<S: RingState>(s: &mut S, g: &Geometry, n: usize) {
         return;
     }
     let ready = s.produced().wrapping_sub(s.consumed());
-    if n > ready {
-        s.set_consumed(s.produced());
+    let consumed = if n > ready {
+        s.produced()
     } else {
-        s.set_consumed(s.consumed().wrapping_add(n));
+        s.consumed().wrapping_add(n)
+    };
+    // Mainline leaves a reader's partial position (bytes_consumed) as it
+    // was, so a read() after a client's report resumes at that offset of
+    // the *next* sub-buffer, mid-record.  The position belonged to a
+    // sub-buffer now consumed: start the next one at its beginning.
+    if consumed != s.consumed() {
+        s.set_bytes_consumed(0);
     }
+    s.set_consumed(consumed);
 }
 
 /// Accounts `bytes` read at `read_pos` (`relay_file_read_consume()`);
-/// `read_pos == 0` means "where the consumed count says".
-fn read_consume<S: RingState>(s: &mut S, g: &Geometry, read_pos: usize, bytes: usize) {
+/// `None` means "where the consumed count says".
+///
+/// Mainline passes position 0 for that, which is also the real position
+/// of the first sub-buffer: a read there after a skip over padding was
+/// then charged to the wrong sub-buffer.  `Option` keeps the two apart.
+fn read_consume<S: RingState>(s: &mut S, g: &Geometry, read_pos: Option<usize>, bytes: usize) {
     let size = g.subbuf_size();
     if s.produced() == s.consumed() && s.offset() == s.bytes_consumed() {
         return;
@@ -325,10 +337,9 @@ fn read_consume<S: RingState>(s: &mut S, g: &Geometry, read_pos: usize, bytes: u
         s.set_bytes_consumed(0);
     }
     s.set_bytes_consumed(s.bytes_consumed() + bytes);
-    let read_subbuf = if read_pos == 0 {
-        g.wrap(s.consumed())
-    } else {
-        g.subbuf_of(read_pos)
+    let read_subbuf = match read_pos {
+        None => g.wrap(s.consumed()),
+        Some(pos) => g.subbuf_of(pos),
     };
     if s.bytes_consumed() + s.padding(read_subbuf) == size {
         if read_subbuf == g.wrap(s.produced()) && s.offset() == size {
@@ -339,22 +350,38 @@ fn read_consume<S: RingState>(s: &mut S, g: &Geometry, read_pos: usize, bytes: u
     }
 }
 
+/// Consumes every finished sub-buffer at the read position.
+///
+/// Mainline consumes at most one per read step.  When the next one is all
+/// padding too (flushed with nothing in it), its read_start_pos() then
+/// skips that padding by position into the sub-buffer after it -- possibly
+/// one already read, which read() then returns a second time.
+fn consume_finished<S: RingState>(s: &mut S, g: &Geometry) {
+    for _ in 0..g.n_subbufs() {
+        let before = s.consumed();
+        read_consume(s, g, None, 0);
+        if s.consumed() == before {
+            break;
+        }
+    }
+}
+
 /// Whether a reader has unread bytes (`relay_file_read_avail()`); jumps the
 /// read position forward when the writer lapped the reader.
 fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
     let size = g.subbuf_size();
     let n = g.n_subbufs();
-    read_consume(s, g, 0, 0);
+    consume_finished(s, g);
     let produced = s.produced();
-    let mut consumed = s.consumed();
     if s.offset() > size {
-        return produced != consumed;
+        return produced != s.consumed();
     }
-    if produced.wrapping_sub(consumed) >= n {
-        consumed = produced.wrapping_sub(n).wrapping_add(1);
-        s.set_consumed(consumed);
+    if produced.wrapping_sub(s.consumed()) >= n {
+        s.set_consumed(produced.wrapping_sub(n).wrapping_add(1));
         s.set_bytes_consumed(0);
+        consume_finished(s, g);
     }
+    let consumed = s.consumed();
     let mut write_pos = g.wrap(produced) * size + s.offset();
     let read_pos = g.wrap(consumed) * size + s.bytes_consumed();
     if read_pos > write_pos {
@@ -414,5 +441,5 @@ pub fn read_step<S: RingState>(s: &mut S, g: &Geometry) -> Option<(usize, usize)
 
 /// Consumes `bytes` read from `pos`, as returned by [`read_step`].
 pub fn read_done<S: RingState>(s: &mut S, g: &Geometry, pos: usize, bytes: usize) {
-    read_consume(s, g, pos, bytes);
+    read_consume(s, g, Some(pos), bytes);
 }

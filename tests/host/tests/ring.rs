@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `ring`'s write and read arithmetic, driven like the kernel drives it,
+//! against a record-level model: what a reader gets back must be whole
+//! records, byte for byte as written, in order, each once, and every
+//! record not read must be accounted for by the statistics.
+
+use proptest::prelude::*;
+use rrelay_host_tests::ring::{self, Geometry, RingState};
+
+const PAGE: usize = 4096;
+
+/// A buffer as plain memory, standing in for `struct rchan_buf`.
+struct Buf {
+    geo: Geometry,
+    mem: Vec<u8>,
+    offset: usize,
+    data_index: usize,
+    produced: usize,
+    consumed: usize,
+    bytes_consumed: usize,
+    padding: Vec<usize>,
+    full_count: usize,
+    big_count: usize,
+    overwrite: bool,
+}
+
+impl RingState for Buf {
+    fn offset(&self) -> usize {
+        self.offset
+    }
+    fn set_offset(&mut self, v: usize) {
+        self.offset = v
+    }
+    fn data_index(&self) -> usize {
+        self.data_index
+    }
+    fn set_data_index(&mut self, i: usize) {
+        self.data_index = i
+    }
+    fn produced(&self) -> usize {
+        self.produced
+    }
+    fn set_produced(&mut self, v: usize) {
+        self.produced = v
+    }
+    fn consumed(&self) -> usize {
+        self.consumed
+    }
+    fn set_consumed(&mut self, v: usize) {
+        self.consumed = v
+    }
+    fn bytes_consumed(&self) -> usize {
+        self.bytes_consumed
+    }
+    fn set_bytes_consumed(&mut self, v: usize) {
+        self.bytes_consumed = v
+    }
+    fn padding(&self, i: usize) -> usize {
+        self.padding[i]
+    }
+    fn set_padding(&mut self, i: usize, v: usize) {
+        self.padding[i] = v
+    }
+    fn full_count(&self) -> usize {
+        self.full_count
+    }
+    fn set_full_count(&mut self, v: usize) {
+        self.full_count = v
+    }
+    fn big_count(&self) -> usize {
+        self.big_count
+    }
+    fn set_big_count(&mut self, v: usize) {
+        self.big_count = v
+    }
+}
+
+/// The default policy of a client without `subbuf_start` (go on unless
+/// full), or a flight recorder's (always go on).
+fn policy(overwrite: bool) -> impl FnMut(&mut Buf, usize, Option<usize>, bool) -> bool {
+    move |_, _, _, full| overwrite || !full
+}
+
+impl Buf {
+    fn new(size: usize, n: usize, overwrite: bool) -> Self {
+        let geo = Geometry::new(size, n, PAGE).unwrap();
+        let mut b = Buf {
+            geo,
+            mem: vec![0xee; geo.alloc_size()],
+            offset: 0,
+            data_index: 0,
+            produced: 0,
+            consumed: 0,
+            bytes_consumed: 0,
+            padding: vec![0; n],
+            full_count: 0,
+            big_count: 0,
+            overwrite,
+        };
+        ring::reset(&mut b, &geo, &mut policy(overwrite));
+        b
+    }
+
+    /// `relay_write()`: true when the record was stored.
+    fn write(&mut self, rec: &[u8]) -> bool {
+        let geo = self.geo;
+        match ring::reserve(self, &geo, rec.len(), &mut policy(self.overwrite)) {
+            Some(at) => {
+                self.mem[at..at + rec.len()].copy_from_slice(rec);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `relay_flush()`: a switch with nothing to write.
+    fn flush(&mut self) {
+        let geo = self.geo;
+        ring::switch_subbuf(self, &geo, 0, &mut policy(self.overwrite));
+    }
+
+    /// `read()` of at most `count` bytes, chunk by chunk as the kernel does.
+    fn read(&mut self, count: usize, out: &mut Vec<u8>) -> usize {
+        let geo = self.geo;
+        let mut done = 0;
+        while done < count {
+            let Some((pos, avail)) = ring::read_step(self, &geo) else {
+                break;
+            };
+            assert!(avail > 0);
+            assert!(geo.subbuf_of(pos) == geo.subbuf_of(pos + avail - 1), "chunk crosses sub-buffers");
+            let len = avail.min(count - done);
+            out.extend_from_slice(&self.mem[pos..pos + len]);
+            ring::read_done(self, &geo, pos, len);
+            done += len;
+        }
+        done
+    }
+
+    fn check_invariants(&self) {
+        let size = self.geo.subbuf_size();
+        assert!(self.offset <= size || self.offset == size + 1, "offset {}", self.offset);
+        assert!(self.data_index < self.geo.n_subbufs());
+        assert!(self.bytes_consumed <= size);
+        if !self.overwrite {
+            assert!(self.produced - self.consumed <= self.geo.n_subbufs());
+        }
+    }
+}
+
+/// A record: 4-byte sequence number, 2-byte length, then bytes that
+/// depend on both, so a torn or shifted record cannot pass for a whole one.
+fn record(seq: u32, len: usize) -> Vec<u8> {
+    let mut r = Vec::with_capacity(len);
+    r.extend_from_slice(&seq.to_le_bytes());
+    r.extend_from_slice(&(len as u16).to_le_bytes());
+    for i in 6..len {
+        r.push((seq as usize * 7 + i * 13) as u8 | 1);
+    }
+    r
+}
+
+/// Splits a read stream into records; panics on any byte that is not part
+/// of a whole, intact record (padding included, which is never written).
+fn parse(stream: &[u8]) -> Vec<u32> {
+    let mut seqs = Vec::new();
+    let mut at = 0;
+    while at < stream.len() {
+        assert!(stream.len() - at >= 6, "{} stray bytes at {at}", stream.len() - at);
+        let seq = u32::from_le_bytes(stream[at..at + 4].try_into().unwrap());
+        let len = u16::from_le_bytes(stream[at + 4..at + 6].try_into().unwrap()) as usize;
+        assert!(len >= 6 && at + len <= stream.len(), "bad length {len} at {at}");
+        assert_eq!(&stream[at..at + len], &record(seq, len)[..], "record {seq} torn");
+        seqs.push(seq);
+        at += len;
+    }
+    seqs
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Write(usize),
+    Flush,
+    Read(usize),
+    Consumed(usize),
+}
+
+fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
+    let op = prop_oneof![
+        6 => (6..=size + size / 4).prop_map(Op::Write),
+        1 => Just(Op::Flush),
+        3 => (1..3 * size).prop_map(Op::Read),
+        1 => (0..4usize).prop_map(Op::Consumed),
+    ];
+    prop::collection::vec(op, 1..300)
+}
+
+/// Runs `ops`, then drains; returns (records written and stored, records
+/// dropped, what readers got, the buffer).
+fn run(size: usize, n: usize, overwrite: bool, ops: &[Op]) -> (Vec<u32>, usize, Vec<u8>, Buf, usize, usize) {
+    let mut b = Buf::new(size, n, overwrite);
+    let mut stored = Vec::new();
+    let mut dropped = 0;
+    let mut refused_flushes = 0;
+    let mut skipped = 0;
+    let mut out = Vec::new();
+    let mut seq = 0u32;
+    for op in ops {
+        match *op {
+            Op::Write(len) => {
+                if b.write(&record(seq, len)) {
+                    stored.push(seq);
+                } else {
+                    dropped += 1;
+                }
+                seq += 1;
+            }
+            Op::Flush => {
+                let full_before = b.full_count;
+                b.flush();
+                refused_flushes += b.full_count - full_before;
+            }
+            Op::Read(count) => {
+                // In overwrite mode a reader that stops mid-record and is
+                // lapped loses the record's tail: mainline's "unpredictable"
+                // overwrite reads.  Overwrite runs therefore drain fully.
+                b.read(if overwrite { usize::MAX } else { count }, &mut out);
+            }
+            Op::Consumed(k) => {
+                // Only where it cannot cut a record a reader is halfway
+                // through: at a sub-buffer start (see the unit test below
+                // for the other case).
+                if b.bytes_consumed == 0 {
+                    let geo = b.geo;
+                    let before = b.consumed;
+                    ring::subbufs_consumed(&mut b, &geo, k);
+                    skipped += b.consumed - before;
+                }
+            }
+        }
+        b.check_invariants();
+    }
+    if !overwrite {
+        b.flush();
+    }
+    b.read(usize::MAX, &mut out);
+    (stored, dropped, out, b, refused_flushes, skipped)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// No-overwrite: readers get exactly the stored records, in order,
+    /// each once, never padding; every other record was counted.
+    #[test]
+    fn no_overwrite_delivers_every_stored_record_once(
+        size in 16usize..400, n in 1usize..6,
+        ops in (16usize..400).prop_flat_map(ops),
+    ) {
+        let (stored, dropped, out, b, refused_flushes, skipped) = run(size, n, false, &ops);
+        let seqs = parse(&out);
+        if skipped == 0 {
+            prop_assert_eq!(&seqs, &stored);
+        } else {
+            // Sub-buffers a client reported consumed are not read again.
+            prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+            prop_assert!(seqs.iter().all(|s| stored.contains(s)));
+        }
+        // The final flush may itself be refused when the buffer is full.
+        prop_assert!(b.full_count + b.big_count >= dropped + refused_flushes);
+        prop_assert!(b.full_count + b.big_count <= dropped + refused_flushes + 1);
+    }
+
+    /// Overwrite: readers that drain what is there get an in-order
+    /// subsequence of whole records, however far writers lap them.
+    #[test]
+    fn overwrite_drains_return_whole_records_in_order(
+        size in 16usize..400, n in 2usize..6,
+        ops in (16usize..400).prop_flat_map(ops),
+    ) {
+        let (stored, _, out, b, _, _) = run(size, n, true, &ops);
+        let seqs = parse(&out);
+        prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+        prop_assert!(seqs.iter().all(|s| stored.contains(s)));
+        prop_assert!(b.full_count <= b.produced);
+    }
+}
+
+#[test]
+fn a_record_may_end_exactly_at_the_boundary() {
+    let mut b = Buf::new(64, 4, false);
+    assert!(b.write(&record(0, 32)));
+    assert!(b.write(&record(1, 32)));
+    assert_eq!((b.produced, b.offset), (0, 64));
+    assert!(b.write(&record(2, 8)));
+    assert_eq!((b.produced, b.data_index, b.offset), (1, 1, 8));
+    assert_eq!(b.padding[0], 0);
+}
+
+#[test]
+fn a_too_big_record_is_counted_and_changes_nothing_else() {
+    let mut b = Buf::new(64, 4, false);
+    assert!(b.write(&record(0, 10)));
+    assert!(!b.write(&record(1, 65)));
+    assert_eq!((b.big_count, b.produced, b.offset), (1, 0, 10));
+}
+
+#[test]
+fn a_full_buffer_parks_and_counts_each_refused_write() {
+    let mut b = Buf::new(64, 2, false);
+    for seq in 0..4 {
+        assert_eq!(b.write(&record(seq, 40)), seq < 2);
+    }
+    assert_eq!(b.offset, 65);
+    assert_eq!(b.full_count, 2);
+    let mut out = Vec::new();
+    b.read(1000, &mut out);
+    assert_eq!(parse(&out), [0, 1]);
+    // Room again: the next write un-parks without completing a sub-buffer.
+    assert!(b.write(&record(4, 40)));
+    assert_eq!(b.produced, 2);
+}
+
+#[test]
+fn flushing_an_empty_subbuffer_pads_it_whole() {
+    let mut b = Buf::new(64, 4, false);
+    b.flush();
+    assert_eq!((b.produced, b.padding[0]), (1, 64));
+    let mut out = Vec::new();
+    assert_eq!(b.read(100, &mut out), 0);
+}
+
+#[test]
+fn reads_skip_padding_and_resume_mid_subbuffer() {
+    let mut b = Buf::new(64, 4, false);
+    assert!(b.write(&record(0, 40)));
+    assert!(b.write(&record(1, 40)));
+    let mut out = Vec::new();
+    assert_eq!(b.read(10, &mut out), 10);
+    b.read(1000, &mut out);
+    assert_eq!(parse(&out), [0, 1]);
+}
+
+#[test]
+fn a_client_report_restarts_reads_at_a_subbuffer_start() {
+    let mut b = Buf::new(40, 4, false);
+    for (seq, len) in [(0, 10), (1, 16), (2, 15)] {
+        assert!(b.write(&record(seq, len)));
+    }
+    let mut out = Vec::new();
+    assert_eq!(b.read(11, &mut out), 11);
+    let geo = b.geo;
+    ring::subbufs_consumed(&mut b, &geo, 1);
+    assert_eq!(b.bytes_consumed, 0);
+    b.flush();
+    let mut rest = Vec::new();
+    b.read(1000, &mut rest);
+    assert_eq!(parse(&rest), [2]);
+}
