@@ -129,7 +129,10 @@ impl Buf {
                 break;
             };
             assert!(avail > 0);
-            assert!(geo.subbuf_of(pos) == geo.subbuf_of(pos + avail - 1), "chunk crosses sub-buffers");
+            assert!(
+                geo.subbuf_of(pos) == geo.subbuf_of(pos + avail - 1),
+                "chunk crosses sub-buffers"
+            );
             let len = avail.min(count - done);
             out.extend_from_slice(&self.mem[pos..pos + len]);
             ring::read_done(self, &geo, pos, len);
@@ -140,7 +143,11 @@ impl Buf {
 
     fn check_invariants(&self) {
         let size = self.geo.subbuf_size();
-        assert!(self.offset <= size || self.offset == size + 1, "offset {}", self.offset);
+        assert!(
+            self.offset <= size || self.offset == size + 1,
+            "offset {}",
+            self.offset
+        );
         assert!(self.data_index < self.geo.n_subbufs());
         assert!(self.bytes_consumed <= size);
         if !self.overwrite {
@@ -167,11 +174,22 @@ fn parse(stream: &[u8]) -> Vec<u32> {
     let mut seqs = Vec::new();
     let mut at = 0;
     while at < stream.len() {
-        assert!(stream.len() - at >= 6, "{} stray bytes at {at}", stream.len() - at);
+        assert!(
+            stream.len() - at >= 6,
+            "{} stray bytes at {at}",
+            stream.len() - at
+        );
         let seq = u32::from_le_bytes(stream[at..at + 4].try_into().unwrap());
         let len = u16::from_le_bytes(stream[at + 4..at + 6].try_into().unwrap()) as usize;
-        assert!(len >= 6 && at + len <= stream.len(), "bad length {len} at {at}");
-        assert_eq!(&stream[at..at + len], &record(seq, len)[..], "record {seq} torn");
+        assert!(
+            len >= 6 && at + len <= stream.len(),
+            "bad length {len} at {at}"
+        );
+        assert_eq!(
+            &stream[at..at + len],
+            &record(seq, len)[..],
+            "record {seq} torn"
+        );
         seqs.push(seq);
         at += len;
     }
@@ -198,7 +216,12 @@ fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
 
 /// Runs `ops`, then drains; returns (records written and stored, records
 /// dropped, what readers got, the buffer).
-fn run(size: usize, n: usize, overwrite: bool, ops: &[Op]) -> (Vec<u32>, usize, Vec<u8>, Buf, usize, usize) {
+fn run(
+    size: usize,
+    n: usize,
+    overwrite: bool,
+    ops: &[Op],
+) -> (Vec<u32>, usize, Vec<u8>, Buf, usize, usize) {
     let mut b = Buf::new(size, n, overwrite);
     let mut stored = Vec::new();
     let mut dropped = 0;
