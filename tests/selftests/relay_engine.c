@@ -380,6 +380,41 @@ TEST(close_gives_epollerr_and_keeps_data_through_relay_fops)
 	unload();
 }
 
+TEST(client_unload_with_an_open_reader)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char c;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	pfd.fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(0, client_emit(0, 3, 64, 0));
+	ASSERT_EQ(0, run("rmmod relay_client"));
+	/* The buffer outlives its channel and its client. */
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLERR, pfd.revents);
+	EXPECT_EQ(1, read(pfd.fd, &c, 1));
+	/* rrelay's file operations are in use: rrelay stays. */
+	EXPECT_NE(0, run("rmmod rrelay 2>/dev/null"));
+	close(pfd.fd);
+	EXPECT_EQ(0, run("rmmod rrelay"));
+}
+
+TEST(rmmod_rrelay_is_refused_while_its_file_is_open)
+{
+	int fd;
+
+	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null");
+	ASSERT_EQ(0, run("insmod " RRELAY_KO " rate=0"));
+	fd = open(DEBUGFS "/rrelay/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_NE(0, run("rmmod rrelay 2>/dev/null"));
+	EXPECT_EQ(0, access(DEBUGFS "/rrelay/cpu0", F_OK));
+	close(fd);
+	EXPECT_EQ(0, run("rmmod rrelay"));
+	EXPECT_NE(0, access(DEBUGFS "/rrelay", F_OK));
+}
+
 TEST(invalid_relay_open_arguments_return_null)
 {
 	FILE *f;
