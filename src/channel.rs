@@ -570,7 +570,7 @@ pub(crate) unsafe extern "C" fn relay_open(
         sys::kref_init(&raw mut (*chan).kref);
     }
 
-    let _guard = sys::ChannelsGuard::lock();
+    let guard = sys::ChannelsGuard::lock();
     for cpu in sys::cpus(true) {
         // SAFETY: `chan` is set up; the lock is held.
         let buf = unsafe { open_buf(chan, cpu) };
@@ -591,7 +591,32 @@ pub(crate) unsafe extern "C" fn relay_open(
         // SAFETY: `cpu` is online, so below `nr_cpu_ids`.
         unsafe { *sys::buf_slot((*chan).buf, cpu) = buf };
     }
+    // SAFETY: `chan` is set up; `relay_close` takes it off the list.
+    unsafe { guard.add(chan) };
     chan
+}
+
+/// Gives `chan` a buffer for `cpu` if it has none: called for every
+/// channel when a CPU is being brought up.  0, or `-ENOMEM`.
+///
+/// # Safety
+///
+/// `chan` is on the channels list; the channels lock is held.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_open_cpu_buf(chan: *mut Rchan, cpu: c_uint) -> c_int {
+    // SAFETY: `chan` is live (on the list); `cpu` is a possible CPU.
+    unsafe {
+        let slot = sys::buf_slot((*chan).buf, cpu);
+        if !(*slot).is_null() {
+            return 0;
+        }
+        let buf = open_buf(chan, cpu);
+        if buf.is_null() {
+            return -(bindings::ENOMEM as c_int);
+        }
+        *slot = buf;
+    }
+    0
 }
 
 /// `relay_close()`: closes every buffer and drops the channel.  Buffers
@@ -606,10 +631,12 @@ pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
     if chan.is_null() {
         return;
     }
-    let _guard = sys::ChannelsGuard::lock();
-    // SAFETY: The client passes its live channel and gives up its use.
+    let guard = sys::ChannelsGuard::lock();
+    // SAFETY: The client passes its live channel and gives up its use; it
+    // is on the list since `relay_open` returned it.
     unsafe {
         for_each_buf(chan, false, |buf| close_buf(buf));
+        guard.remove(chan);
         chan_put(chan);
     }
 }

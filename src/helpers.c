@@ -9,6 +9,7 @@
 
 #include <rrelay/relay.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -234,4 +235,59 @@ void rrelay_ticker_stop(void)
 		if (t->function)
 			timer_shutdown_sync(t);
 	}
+}
+
+/*
+ * Channels, for CPU hotplug: a CPU that comes online after relay_open()
+ * gets its buffers in the prepare stage, before it runs anything that
+ * could write (as mainline's CPUHP_RELAY_PREPARE does, through the
+ * dynamic prepare state a module can have).  All under the channels mutex.
+ */
+static LIST_HEAD(rrelay_channels);
+static int rrelay_hotplug_state = -1;
+
+void rrelay_channels_add(struct rchan *chan)
+{
+	list_add(&chan->list, &rrelay_channels);
+}
+
+void rrelay_channels_del(struct rchan *chan)
+{
+	list_del(&chan->list);
+}
+
+static int rrelay_prepare_cpu(unsigned int cpu)
+{
+	struct rchan *chan;
+	int ret = 0;
+
+	mutex_lock(&rrelay_channels_mutex);
+	list_for_each_entry(chan, &rrelay_channels, list) {
+		ret = rrelay_open_cpu_buf(chan, cpu);
+		if (ret) {
+			pr_err("rrelay: no buffer for cpu %u (%d)\n", cpu, ret);
+			break;
+		}
+	}
+	mutex_unlock(&rrelay_channels_mutex);
+	return ret;
+}
+
+int rrelay_hotplug_init(void)
+{
+	int ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
+					    "rrelay:prepare",
+					    rrelay_prepare_cpu, NULL);
+
+	if (ret < 0)
+		return ret;
+	rrelay_hotplug_state = ret;
+	return 0;
+}
+
+void rrelay_hotplug_exit(void)
+{
+	if (rrelay_hotplug_state >= 0)
+		cpuhp_remove_state_nocalls(rrelay_hotplug_state);
+	rrelay_hotplug_state = -1;
 }

@@ -272,11 +272,18 @@ unsafe impl Send for RRelay {}
 
 impl kernel::Module for RRelay {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        sys::hotplug_init()?;
         let name = sys::param_chan();
         let channel = if name.is_empty() {
             None
         } else {
-            Some(InsmodChannel::new(name)?)
+            match InsmodChannel::new(name) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    sys::hotplug_exit();
+                    return Err(e);
+                }
+            }
         };
         Ok(RRelay { channel })
     }
@@ -285,5 +292,6 @@ impl kernel::Module for RRelay {
 impl Drop for RRelay {
     fn drop(&mut self) {
         self.channel.take();
+        sys::hotplug_exit();
     }
 }

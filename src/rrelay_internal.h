@@ -38,6 +38,10 @@ void rrelay_channels_unlock(void);
 struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan);
 const char *rrelay_param_chan(void);
 extern const struct file_operations rrelay_marker_fops;
+void rrelay_channels_add(struct rchan *chan);
+void rrelay_channels_del(struct rchan *chan);
+int rrelay_hotplug_init(void);
+void rrelay_hotplug_exit(void);
 void rrelay_ticker_start(unsigned int rate);
 void rrelay_ticker_stop(void);
 
@@ -48,6 +52,7 @@ ssize_t rrelay_file_read(struct file *filp, char __user *buffer,
 			 size_t count, loff_t *ppos);
 int rrelay_file_release(struct inode *inode, struct file *filp);
 void rrelay_tick(void);
+int rrelay_open_cpu_buf(struct rchan *chan, unsigned int cpu);
 ssize_t rrelay_marker_write(struct file *filp, const char __user *buffer,
 			    size_t count, loff_t *ppos);
 

@@ -53,6 +53,10 @@ mod c {
         pub(super) fn rrelay_this_cpu_buf(chan: *mut Rchan) -> *mut RchanBuf;
         pub(super) fn rrelay_param_chan() -> *const c_char;
         pub(super) static rrelay_marker_fops: bindings::file_operations;
+        pub(super) fn rrelay_channels_add(chan: *mut Rchan);
+        pub(super) fn rrelay_channels_del(chan: *mut Rchan);
+        pub(super) fn rrelay_hotplug_init() -> c_int;
+        pub(super) fn rrelay_hotplug_exit();
         pub(super) fn rrelay_ticker_start(rate: c_uint);
         pub(super) fn rrelay_ticker_stop();
         #[cfg_attr(CONFIG_RELAY, link_name = "rrelay_file_operations")]
@@ -334,6 +338,40 @@ impl ChannelsGuard {
         unsafe { c::rrelay_channels_lock() };
         ChannelsGuard(())
     }
+
+    /// Puts `chan` on the list CPU hotplug walks.
+    ///
+    /// # Safety
+    ///
+    /// `chan` is live, set up, not on the list, and leaves it (through
+    /// [`ChannelsGuard::remove`]) before it is freed.
+    pub(crate) unsafe fn add(&self, chan: *mut Rchan) {
+        // SAFETY: Per the contract; the lock is held (`self`).
+        unsafe { c::rrelay_channels_add(chan) }
+    }
+
+    /// Takes `chan` off the list.
+    ///
+    /// # Safety
+    ///
+    /// `chan` is on the list.
+    pub(crate) unsafe fn remove(&self, chan: *mut Rchan) {
+        // SAFETY: Per the contract; the lock is held (`self`).
+        unsafe { c::rrelay_channels_del(chan) }
+    }
+}
+
+/// Registers rrelay's CPU hotplug callback (buffers for CPUs that come
+/// online later); undone by [`hotplug_exit`].
+pub(crate) fn hotplug_init() -> kernel::error::Result {
+    // SAFETY: Called once, at module load.
+    kernel::error::to_result(unsafe { c::rrelay_hotplug_init() })
+}
+
+/// Removes the callback of [`hotplug_init`], if it was registered.
+pub(crate) fn hotplug_exit() {
+    // SAFETY: Idempotent; called at module unload.
+    unsafe { c::rrelay_hotplug_exit() }
 }
 
 impl Drop for ChannelsGuard {

@@ -415,6 +415,36 @@ TEST(rmmod_rrelay_is_refused_while_its_file_is_open)
 	EXPECT_NE(0, access(DEBUGFS "/rrelay", F_OK));
 }
 
+#define CPU3_ONLINE "/sys/devices/system/cpu/cpu3/online"
+
+TEST(a_cpu_onlined_later_gets_a_buffer_and_keeps_it_offline)
+{
+	struct parsed p;
+	ssize_t len;
+
+	if (access(CPU3_ONLINE, W_OK))
+		SKIP(return, "needs a 4th CPU that can go offline");
+	ASSERT_EQ(0, write_str(CPU3_ONLINE, "0"));
+	ASSERT_EQ(0, load(""));
+	EXPECT_NE(0, access(CLIENT_DIR "/cpu3", F_OK));
+	ASSERT_EQ(0, write_str(CPU3_ONLINE, "1"));
+	ASSERT_EQ(0, access(CLIENT_DIR "/cpu3", R_OK));
+	ASSERT_EQ(0, client_emit(3, 10, 64, 2));
+	ASSERT_EQ(0, write_str(CPU3_ONLINE, "0"));
+	/* Offline, its buffer stays readable. */
+	len = drain(CLIENT_DIR "/cpu3", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 3, &p));
+	EXPECT_EQ(10, p.records);
+	EXPECT_EQ(-ENODEV, client_emit(3, 1, 64, 0));
+	ASSERT_EQ(0, write_str(CPU3_ONLINE, "1"));
+	ASSERT_EQ(0, client_emit(3, 4, 64, 0));
+	len = drain(CLIENT_DIR "/cpu3", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 3, &p));
+	EXPECT_EQ(4, p.records);
+	EXPECT_EQ(10, p.first_seq);
+	unload();
+}
+
 TEST(invalid_relay_open_arguments_return_null)
 {
 	FILE *f;
