@@ -30,3 +30,5 @@ EXPORT_SYMBOL_GPL(relay_switch_subbuf);
 EXPORT_SYMBOL_GPL(relay_file_operations);
 /* Beyond mainline: rrelay_write_record() is in src/channel.rs. */
 EXPORT_SYMBOL_GPL(rrelay_write_record);
+/* Beyond mainline: rrelay_create_buf_file() is in src/helpers.c. */
+EXPORT_SYMBOL_GPL(rrelay_create_buf_file);

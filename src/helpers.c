@@ -11,6 +11,7 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/irq_work.h>
@@ -157,13 +158,80 @@ void rrelay_channels_unlock(void)
 	mutex_unlock(&rrelay_channels_mutex);
 }
 
+/*
+ * mmap of a buffer file maps the whole buffer, read-only.  The mapping
+ * holds the file, the file holds the buffer: pages stay valid after
+ * relay_close() and after the client is gone, until munmap().
+ */
+static vm_fault_t rrelay_buf_fault(struct vm_fault *vmf)
+{
+	struct rchan_buf *buf = vmf->vma->vm_private_data;
+
+	if (vmf->pgoff >= buf->page_count)
+		return VM_FAULT_SIGBUS;
+	vmf->page = buf->page_array[vmf->pgoff];
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct rrelay_mmap_ops = {
+	.fault = rrelay_buf_fault,
+};
+
+static int rrelay_file_mmap_prepare(struct vm_area_desc *desc)
+{
+	struct rchan_buf *buf = desc->file->private_data;
+
+	/* Mainline's rule: the whole buffer or nothing.  Offsets would map
+	 * past its end, so they are refused too.
+	 */
+	if (vma_desc_size(desc) != buf->chan->alloc_size || desc->pgoff)
+		return -EINVAL;
+	/* User space never writes into a relay buffer, even as root with an
+	 * O_RDWR file; private mappings may still copy-on-write.
+	 */
+	if (vma_desc_test(desc, VMA_SHARED_BIT)) {
+		if (vma_desc_test(desc, VMA_WRITE_BIT))
+			return -EPERM;
+		vma_desc_clear_flags(desc, VMA_MAYWRITE_BIT);
+	}
+	vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT);
+	desc->vm_ops = &rrelay_mmap_ops;
+	desc->private_data = buf;
+	return 0;
+}
+
 const struct file_operations relay_file_operations = {
 	.owner		= THIS_MODULE,
 	.open		= rrelay_file_open,
 	.poll		= rrelay_file_poll,
 	.read		= rrelay_file_read,
+	.mmap_prepare	= rrelay_file_mmap_prepare,
 	.release	= rrelay_file_release,
 };
+
+/**
+ * rrelay_create_buf_file() - create a buffer file with relay's own file
+ *                            operations
+ * @filename: name of the file
+ * @parent: debugfs directory to create it in
+ * @mode: its mode (relay passes S_IRUSR)
+ * @buf: the buffer it stands for
+ *
+ * For a client's create_buf_file callback.  debugfs_create_file() puts a
+ * proxy in front of the file operations that forwards neither mmap nor
+ * splice and cuts readers off at removal; this file gets relay's own, which
+ * keep what they use alive themselves.
+ *
+ * Return: the dentry, or an error pointer.
+ */
+struct dentry *rrelay_create_buf_file(const char *filename,
+				      struct dentry *parent, umode_t mode,
+				      struct rchan_buf *buf)
+{
+	return debugfs_create_file_unsafe(filename, mode, parent, buf,
+					  &relay_file_operations);
+}
 
 void rrelay_vunmap(void *addr)
 {

@@ -54,4 +54,22 @@
  */
 void rrelay_write_record(struct rchan *chan, const void *data, size_t length);
 
+/**
+ * rrelay_create_buf_file() - create a buffer file with relay's own file
+ *                            operations
+ * @filename: name of the file
+ * @parent: debugfs directory to create it in
+ * @mode: its mode
+ * @buf: the buffer it stands for
+ *
+ * Call it from a create_buf_file callback instead of debugfs_create_file():
+ * debugfs's proxy forwards neither mmap nor splice and cuts readers off
+ * when the file is removed.  Beyond mainline.
+ *
+ * Return: the dentry, or an error pointer.
+ */
+struct dentry *rrelay_create_buf_file(const char *filename,
+				      struct dentry *parent, umode_t mode,
+				      struct rchan_buf *buf);
+
 #endif /* _RRELAY_RELAY_H */

@@ -32,7 +32,7 @@
 #ifndef CLIENT_NAME
 #define CLIENT_NAME "relay_client"
 #endif
-/* Mainline does not export relay_stats(); rrelay does. */
+/* Mainline exports neither relay_stats() nor rrelay_create_buf_file(). */
 #ifndef CLIENT_HAS_STATS
 #define CLIENT_HAS_STATS 1
 #endif
@@ -51,7 +51,7 @@ module_param(global, bool, 0444);
 MODULE_PARM_DESC(global, "one global buffer instead of one per CPU");
 static bool real_fops;
 module_param(real_fops, bool, 0444);
-MODULE_PARM_DESC(real_fops, "create buffer files with debugfs_create_file_unsafe(): relay's own file operations, no debugfs proxy");
+MODULE_PARM_DESC(real_fops, "create buffer files with rrelay_create_buf_file(): relay's own file operations, no debugfs proxy");
 
 static struct dentry *dir;
 static struct rchan *chan;
@@ -181,9 +181,10 @@ static struct dentry *create_buf_file(const char *filename,
 {
 	if (global)
 		*is_global = 1;
+#if CLIENT_HAS_STATS
 	if (real_fops)
-		return debugfs_create_file_unsafe(filename, mode, parent, buf,
-						  &relay_file_operations);
+		return rrelay_create_buf_file(filename, parent, mode, buf);
+#endif
 	return debugfs_create_file(filename, mode, parent, buf,
 				   &relay_file_operations);
 }

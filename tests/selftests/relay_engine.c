@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <linux/types.h>
 #include "kselftest_harness.h"
@@ -443,6 +444,60 @@ TEST(a_cpu_onlined_later_gets_a_buffer_and_keeps_it_offline)
 	EXPECT_EQ(4, p.records);
 	EXPECT_EQ(10, p.first_seq);
 	unload();
+}
+
+TEST(mmap_shows_what_read_returns_and_outlives_the_channel)
+{
+	const size_t alloc = NSUBBUF * SUBBUF;
+	unsigned char copy[2 * SUBBUF];
+	struct parsed p;
+	unsigned char *map;
+	ssize_t len;
+	int fd, rw;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, client_emit(0, 50, 100, 0));
+
+	/* Mainline's rule: the whole buffer, from offset 0, or EINVAL. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SUBBUF, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, alloc, PROT_READ, MAP_SHARED, fd, SUBBUF));
+	EXPECT_EQ(EINVAL, errno);
+	/* Never writable and shared: EACCES from the VFS for a read-only
+	 * file, EPERM from relay even for root's O_RDWR one.
+	 */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, alloc, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+	EXPECT_EQ(EACCES, errno);
+	rw = open(CLIENT_DIR "/cpu0", O_RDWR);
+	ASSERT_LE(0, rw);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, alloc, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0));
+	EXPECT_EQ(EPERM, errno);
+	close(rw);
+
+	map = mmap(NULL, alloc, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_NE(0, mprotect(map, alloc, PROT_READ | PROT_WRITE));
+	/* 40 records fill sub-buffer 0 up to its padding, 10 start sub-buffer 1. */
+	ASSERT_EQ(0, parse(map, 40 * 100, 0, &p));
+	EXPECT_EQ(39, p.last_seq);
+	ASSERT_EQ(0, parse(map + SUBBUF, 10 * 100, 0, &p));
+	EXPECT_EQ(40, p.first_seq);
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(50 * 100, len);
+	EXPECT_EQ(0, memcmp(data, map, 4000));
+	EXPECT_EQ(0, memcmp(data + 4000, map + SUBBUF, 1000));
+
+	/* The mapping outlives relay_close() and the client. */
+	memcpy(copy, map, sizeof(copy));
+	close(fd);
+	ASSERT_EQ(0, client_ctl("close"));
+	ASSERT_EQ(0, run("rmmod relay_client"));
+	EXPECT_EQ(0, memcmp(copy, map, sizeof(copy)));
+	EXPECT_NE(0, run("rmmod rrelay 2>/dev/null"));
+	EXPECT_EQ(0, munmap(map, alloc));
+	EXPECT_EQ(0, run("rmmod rrelay"));
 }
 
 TEST(invalid_relay_open_arguments_return_null)
