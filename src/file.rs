@@ -21,7 +21,7 @@ use kernel::ffi::{c_char, c_int, c_uint};
 /// Called by the VFS only, with the file of a relay buffer.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn rrelay_file_open(
-    inode: *mut bindings::inode,
+    _inode: *mut bindings::inode,
     filp: *mut bindings::file,
 ) -> c_int {
     // SAFETY: The VFS passes a live file whose inode was created with the
@@ -30,8 +30,9 @@ pub(crate) unsafe extern "C" fn rrelay_file_open(
         let buf = sys::file_inode_private(filp).cast::<RchanBuf>();
         buf_get(buf);
         (*filp).private_data = buf.cast();
-        sys::nonseekable_open(inode, filp)
+        sys::file_open_unseekable(filp);
     }
+    0
 }
 
 /// `release`: drops the file's reference; the last one frees the buffer.
@@ -81,19 +82,18 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
     mask
 }
 
-/// `read`: copies what is available, up to `count` bytes, and consumes it.
-/// Returns 0 when nothing is available; a fault after some bytes returns
-/// those bytes, a fault before any returns `-EFAULT`.
+/// Copies what is available, up to `count` bytes, through `copy(to_offset,
+/// from, len)` (which returns the bytes it could not copy), and consumes
+/// what was copied.  Returns the bytes copied, or `-EFAULT` when a fault
+/// stopped the very first copy.
 ///
 /// # Safety
 ///
-/// Called by the VFS only, on a file opened by `rrelay_file_open`.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_read(
+/// `filp` is a buffer file opened by `rrelay_file_open`; process context.
+unsafe fn read_with(
     filp: *mut bindings::file,
-    buffer: *mut c_char,
     count: usize,
-    _ppos: *mut bindings::loff_t,
+    mut copy: impl FnMut(usize, *const u8, usize) -> usize,
 ) -> isize {
     if count == 0 {
         return 0;
@@ -112,11 +112,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_read(
             break;
         };
         let len = avail.min(count - written);
-        // SAFETY: `pos + len` lies inside the buffer's mapping; the user
-        // address is checked by `copy_to_user`.
-        let left = unsafe {
-            sys::copy_to_user(buffer.wrapping_add(written).cast(), s.addr(pos).cast(), len)
-        };
+        let left = copy(written, s.addr(pos), len);
         let copied = len - left;
         if copied > 0 {
             ring::read_done(&mut s, &geo, pos, copied);
@@ -133,4 +129,47 @@ pub(crate) unsafe extern "C" fn rrelay_file_read(
         return -(bindings::EFAULT as isize);
     }
     written as isize
+}
+
+/// `read`: copies what is available, up to `count` bytes, and consumes it.
+/// Returns 0 when nothing is available; a fault after some bytes returns
+/// those bytes, a fault before any returns `-EFAULT`.
+///
+/// # Safety
+///
+/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_file_read(
+    filp: *mut bindings::file,
+    buffer: *mut c_char,
+    count: usize,
+    _ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: Per the contract; each chunk lies inside the buffer's
+    // mapping, and `copy_to_user` checks the user address.
+    unsafe {
+        read_with(filp, count, |at, from, len| {
+            sys::copy_to_user(buffer.wrapping_add(at).cast(), from.cast(), len)
+        })
+    }
+}
+
+/// `read_iter`: `read` into an iov_iter, which readv() and splice (through
+/// `copy_splice_read`) use.
+///
+/// # Safety
+///
+/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_file_read_iter(
+    iocb: *mut bindings::kiocb,
+    to: *mut bindings::iov_iter,
+) -> isize {
+    // SAFETY: The VFS passes a live kiocb and iterator.
+    unsafe {
+        let filp = (*iocb).ki_filp;
+        read_with(filp, sys::iter_count(to), |_, from, len| {
+            len - sys::copy_to_iter(from.cast(), len, to)
+        })
+    }
 }

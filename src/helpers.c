@@ -22,6 +22,8 @@
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
 #include <linux/timer.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
@@ -135,6 +137,32 @@ void rrelay_file_unlock(struct file *filp)
 	inode_unlock(file_inode(filp));
 }
 
+size_t rrelay_iter_count(struct iov_iter *iter)
+{
+	return iov_iter_count(iter);
+}
+
+size_t rrelay_copy_to_iter(const void *from, size_t len, struct iov_iter *iter)
+{
+	return copy_to_iter(from, len, iter);
+}
+
+/*
+ * Buffer files have no positions: like nonseekable_open(), except that
+ * FMODE_LSEEK stays set, because sendfile() into a file goes through
+ * do_splice_direct(), which requires it (without ever seeking).  lseek()
+ * still answers -ESPIPE, and pread() too, FMODE_PREAD being cleared.
+ */
+void rrelay_file_open_unseekable(struct file *filp)
+{
+	filp->f_mode &= ~(FMODE_PREAD | FMODE_PWRITE);
+}
+
+static loff_t rrelay_file_llseek(struct file *filp, loff_t offset, int whence)
+{
+	return -ESPIPE;
+}
+
 bool rrelay_file_readable(struct file *filp)
 {
 	return filp->f_mode & FMODE_READ;
@@ -205,7 +233,10 @@ const struct file_operations relay_file_operations = {
 	.owner		= THIS_MODULE,
 	.open		= rrelay_file_open,
 	.poll		= rrelay_file_poll,
+	.llseek		= rrelay_file_llseek,
 	.read		= rrelay_file_read,
+	.read_iter	= rrelay_file_read_iter,
+	.splice_read	= copy_splice_read,
 	.mmap_prepare	= rrelay_file_mmap_prepare,
 	.release	= rrelay_file_release,
 };

@@ -31,7 +31,10 @@ void rrelay_file_size_add(struct dentry *dentry, size_t bytes);
 void *rrelay_file_inode_private(struct file *filp);
 void rrelay_file_lock(struct file *filp);
 void rrelay_file_unlock(struct file *filp);
+void rrelay_file_open_unseekable(struct file *filp);
 bool rrelay_file_readable(struct file *filp);
+size_t rrelay_iter_count(struct iov_iter *iter);
+size_t rrelay_copy_to_iter(const void *from, size_t len, struct iov_iter *iter);
 unsigned int rrelay_next_cpu(int cpu, bool online);
 void rrelay_channels_lock(void);
 void rrelay_channels_unlock(void);
@@ -50,6 +53,7 @@ int rrelay_file_open(struct inode *inode, struct file *filp);
 __poll_t rrelay_file_poll(struct file *filp, poll_table *wait);
 ssize_t rrelay_file_read(struct file *filp, char __user *buffer,
 			 size_t count, loff_t *ppos);
+ssize_t rrelay_file_read_iter(struct kiocb *iocb, struct iov_iter *to);
 int rrelay_file_release(struct inode *inode, struct file *filp);
 void rrelay_tick(void);
 int rrelay_open_cpu_buf(struct rchan *chan, unsigned int cpu);

@@ -47,12 +47,19 @@ mod c {
         pub(super) fn rrelay_file_lock(filp: *mut bindings::file);
         pub(super) fn rrelay_file_unlock(filp: *mut bindings::file);
         pub(super) fn rrelay_file_readable(filp: *mut bindings::file) -> bool;
+        pub(super) fn rrelay_file_open_unseekable(filp: *mut bindings::file);
         pub(super) fn rrelay_next_cpu(cpu: c_int, online: bool) -> c_uint;
         pub(super) fn rrelay_channels_lock();
         pub(super) fn rrelay_channels_unlock();
         pub(super) fn rrelay_this_cpu_buf(chan: *mut Rchan) -> *mut RchanBuf;
         pub(super) fn rrelay_param_chan() -> *const c_char;
         pub(super) static rrelay_marker_fops: bindings::file_operations;
+        pub(super) fn rrelay_iter_count(iter: *mut bindings::iov_iter) -> usize;
+        pub(super) fn rrelay_copy_to_iter(
+            from: *const c_void,
+            len: usize,
+            iter: *mut bindings::iov_iter,
+        ) -> usize;
         pub(super) fn rrelay_channels_add(chan: *mut Rchan);
         pub(super) fn rrelay_channels_del(chan: *mut Rchan);
         pub(super) fn rrelay_hotplug_init() -> c_int;
@@ -276,17 +283,15 @@ pub(crate) unsafe fn file_readable(filp: *mut bindings::file) -> bool {
     unsafe { c::rrelay_file_readable(filp) }
 }
 
-/// `nonseekable_open()`: `lseek` and `pread` give `-ESPIPE`.
+/// Makes a file being opened position-less: `pread` gives `-ESPIPE` (and
+/// `lseek`, through the file operations), while `sendfile` still works.
 ///
 /// # Safety
 ///
-/// The arguments are those of an `open` file operation.
-pub(crate) unsafe fn nonseekable_open(
-    inode: *mut bindings::inode,
-    filp: *mut bindings::file,
-) -> c_int {
+/// `filp` is the file of an `open` file operation.
+pub(crate) unsafe fn file_open_unseekable(filp: *mut bindings::file) {
     // SAFETY: Per the function's contract.
-    unsafe { bindings::nonseekable_open(inode, filp) }
+    unsafe { c::rrelay_file_open_unseekable(filp) }
 }
 
 /// Copies `len` bytes from kernel address `from` to user address `to`;
@@ -480,4 +485,29 @@ pub(crate) unsafe fn ticker_start(rate: u32) {
 pub(crate) fn ticker_stop() {
     // SAFETY: Timers never started are skipped.
     unsafe { c::rrelay_ticker_stop() }
+}
+
+/// Bytes the iterator has room for.
+///
+/// # Safety
+///
+/// `iter` is a live iterator.
+pub(crate) unsafe fn iter_count(iter: *mut bindings::iov_iter) -> usize {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_iter_count(iter) }
+}
+
+/// Copies `len` bytes from kernel address `from` into the iterator;
+/// returns the bytes copied (fewer on a fault).
+///
+/// # Safety
+///
+/// `from` is valid for `len` bytes of reading; `iter` is a live iterator.
+pub(crate) unsafe fn copy_to_iter(
+    from: *const c_void,
+    len: usize,
+    iter: *mut bindings::iov_iter,
+) -> usize {
+    // SAFETY: Per the function's contract.
+    unsafe { c::rrelay_copy_to_iter(from, len, iter) }
 }

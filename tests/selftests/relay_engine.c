@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 #include <linux/types.h>
 #include "kselftest_harness.h"
@@ -498,6 +499,58 @@ TEST(mmap_shows_what_read_returns_and_outlives_the_channel)
 	EXPECT_NE(0, run("rmmod rrelay 2>/dev/null"));
 	EXPECT_EQ(0, munmap(map, alloc));
 	EXPECT_EQ(0, run("rmmod rrelay"));
+}
+
+TEST(splice_and_sendfile_return_what_read_would)
+{
+	struct parsed p;
+	ssize_t n, len = 0;
+	int fd, pipefd[2], out;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu1", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	/* Nothing there yet: end of data, as read() says. */
+	EXPECT_EQ(0, splice(fd, NULL, pipefd[1], NULL, 4096, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(0, client_emit(1, 60, 100, 0));
+
+	n = splice(fd, NULL, pipefd[1], NULL, 2500, 0);
+	ASSERT_EQ(2500, n);
+	ASSERT_EQ(2500, read(pipefd[0], data, sizeof(data)));
+	len = 2500;
+
+	out = open("/tmp/rrelay-sendfile", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, out);
+	n = sendfile(out, fd, NULL, 1 << 20);
+	ASSERT_EQ(60 * 100 - 2500, n) TH_LOG("sendfile: %s", strerror(errno));
+	ASSERT_EQ(n, pread(out, data + len, sizeof(data) - len, 0));
+	len += n;
+	ASSERT_EQ(0, parse(data, len, 1, &p));
+	EXPECT_EQ(60, p.records);
+	EXPECT_EQ(59, p.last_seq);
+	close(out);
+	unlink("/tmp/rrelay-sendfile");
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	unload();
+}
+
+TEST(splice_through_a_debugfs_proxy_file_is_refused)
+{
+	int fd, pipefd[2];
+
+	ASSERT_EQ(0, load(""));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	EXPECT_EQ(-1, splice(fd, NULL, pipefd[1], NULL, 4096, SPLICE_F_NONBLOCK));
+	EXPECT_EQ(EINVAL, errno);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	unload();
 }
 
 TEST(invalid_relay_open_arguments_return_null)
