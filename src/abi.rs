@@ -111,6 +111,38 @@ pub(crate) struct RchanCallbacks {
     pub(crate) remove_buf_file: Option<RemoveBufFileFn>,
 }
 
+/// `struct rrelay_buf_info` of `<uapi/linux/rrelay.h>`.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct BufInfo {
+    pub(crate) subbuf_size: u64,
+    pub(crate) n_subbufs: u64,
+    pub(crate) produced: u64,
+    pub(crate) consumed: u64,
+    pub(crate) offset: u64,
+    pub(crate) full_count: u64,
+    pub(crate) big_count: u64,
+    pub(crate) finalized: u32,
+    pub(crate) reserved: u32,
+}
+
+/// `struct rrelay_subbuf` of `<uapi/linux/rrelay.h>`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct SubbufInfo {
+    pub(crate) index: u64,
+    pub(crate) offset: u64,
+    pub(crate) length: u64,
+    pub(crate) produced: u64,
+}
+
+/// `RRELAY_IOC_INFO`.
+pub(crate) const IOC_INFO: u32 = c_layout::RRELAY_IOC_INFO_ as u32;
+/// `RRELAY_IOC_SUBBUF`.
+pub(crate) const IOC_SUBBUF: u32 = c_layout::RRELAY_IOC_SUBBUF_ as u32;
+/// `RRELAY_IOC_CONSUME`.
+pub(crate) const IOC_CONSUME: u32 = c_layout::RRELAY_IOC_CONSUME_ as u32;
+
 macro_rules! assert_layout {
     ($ty:ty, size $size:ident, align $align:ident, { $($field:ident => $off:ident),* $(,)? }) => {
         const _: () = {
@@ -175,4 +207,6 @@ const _: () = {
     assert!(core::mem::size_of::<RchanBufStats>() == c_layout::RCHAN_BUF_STATS_SIZE);
     assert!(CHANNEL_VERSION as usize == c_layout::RELAYFS_CHANNEL_VERSION_);
     assert!(NAME_MAX == c_layout::NAME_MAX_);
+    assert!(core::mem::size_of::<BufInfo>() == c_layout::RRELAY_BUF_INFO_SIZE);
+    assert!(core::mem::size_of::<SubbufInfo>() == c_layout::RRELAY_SUBBUF_SIZE);
 };

@@ -6,12 +6,13 @@
 //! filled current sub-buffer, and consume what they return; the read
 //! position belongs to the buffer, shared by every open file.
 
-use crate::abi::RchanBuf;
+use crate::abi::{self, RchanBuf};
 use crate::channel::{buf_get, buf_put, BufState};
-use crate::ring;
+use crate::ring::{self, RingState};
 use crate::sys;
 use core::ptr;
 use kernel::bindings;
+use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
 use kernel::ffi::{c_char, c_int, c_uint};
 
 /// `open`: the file takes a reference on its buffer (from `i_private`).
@@ -171,5 +172,99 @@ pub(crate) unsafe extern "C" fn rrelay_file_read_iter(
         read_with(filp, sys::iter_count(to), |_, from, len| {
             len - sys::copy_to_iter(from.cast(), len, to)
         })
+    }
+}
+
+/// `unlocked_ioctl`: the mmap reader's protocol of `<uapi/linux/rrelay.h>`.
+///
+/// # Safety
+///
+/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
+    filp: *mut bindings::file,
+    cmd: c_uint,
+    arg: kernel::ffi::c_ulong,
+) -> kernel::ffi::c_long {
+    let user = arg as usize;
+    // SAFETY: `private_data` is the buffer referenced by this file.
+    let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
+    // SAFETY: As above.
+    let mut s = unsafe { BufState::new(buf) };
+    let geo = *s.geometry();
+    let ret = match cmd {
+        abi::IOC_INFO => {
+            // SAFETY: `buf` is live.
+            let finalized = unsafe { ptr::read_volatile(&raw const (*buf).finalized) };
+            let info = abi::BufInfo {
+                subbuf_size: geo.subbuf_size() as u64,
+                n_subbufs: geo.n_subbufs() as u64,
+                produced: s.produced() as u64,
+                consumed: s.consumed() as u64,
+                offset: s.offset() as u64,
+                full_count: s.full_count() as u64,
+                big_count: s.big_count() as u64,
+                finalized,
+                reserved: 0,
+            };
+            sys::put_user_struct(user, &info)
+        }
+        abi::IOC_SUBBUF => {
+            let mut req = abi::SubbufInfo::default();
+            match sys::get_user_struct(user, &mut req) {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    // Read `produced` before the padding and again after:
+                    // pairs with the writer's barrier between setting a
+                    // sub-buffer's padding and counting it produced.
+                    let produced = s.produced() as u64;
+                    core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
+                    let n = geo.n_subbufs() as u64;
+                    let slot = geo.wrap(req.index as usize);
+                    let padding = s.padding(slot) as u64;
+                    let writer_slot = s.data_index();
+                    core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
+                    let now = s.produced() as u64;
+                    // The slot is reused once the writer has moved into
+                    // number index + n: past it, or in it (a refused
+                    // switch leaves the writer where it was). A change of
+                    // `produced` meanwhile counts as reuse, to be safe.
+                    let lead = now.wrapping_sub(req.index);
+                    let reused =
+                        lead > n || (lead == n && (writer_slot == slot || now != produced));
+                    if req.index >= produced {
+                        Err(ENODATA)
+                    } else if reused {
+                        Err(ESTALE)
+                    } else {
+                        req.offset = (slot * geo.subbuf_size()) as u64;
+                        req.length = geo.subbuf_size() as u64 - padding;
+                        req.produced = now;
+                        sys::put_user_struct(user, &req)
+                    }
+                }
+            }
+        }
+        abi::IOC_CONSUME => {
+            let mut n = 0u64;
+            match sys::get_user_struct(user, &mut n) {
+                Err(e) => Err(e),
+                Ok(()) if n > geo.n_subbufs() as u64 => Err(EINVAL),
+                Ok(()) => {
+                    // Serialised with read(), which also consumes.
+                    // SAFETY: A live file, process context.
+                    unsafe { sys::file_lock(filp) };
+                    ring::subbufs_consumed(&mut s, &geo, n as usize);
+                    // SAFETY: Taken above.
+                    unsafe { sys::file_unlock(filp) };
+                    Ok(())
+                }
+            }
+        }
+        _ => Err(ENOTTY),
+    };
+    match ret {
+        Ok(()) => 0,
+        Err(e) => e.to_errno() as kernel::ffi::c_long,
     }
 }

@@ -238,6 +238,8 @@ const struct file_operations relay_file_operations = {
 	.read_iter	= rrelay_file_read_iter,
 	.splice_read	= copy_splice_read,
 	.mmap_prepare	= rrelay_file_mmap_prepare,
+	.unlocked_ioctl	= rrelay_file_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= rrelay_file_release,
 };
 

@@ -9,6 +9,7 @@
 
 #include <linux/kbuild.h>
 #include <linux/relay.h>
+#include <uapi/linux/rrelay.h>
 
 #define RCHAN_BUF(f)	OFFSET(RCHAN_BUF_##f, rchan_buf, f)
 #define RCHAN(f)	OFFSET(RCHAN_##f, rchan, f)
@@ -59,6 +60,12 @@ static void __used rrelay_layout(void)
 	RCHAN_CB(remove_buf_file);
 
 	DEFINE(RCHAN_BUF_STATS_SIZE, sizeof(struct rchan_buf_stats));
+
+	DEFINE(RRELAY_BUF_INFO_SIZE, sizeof(struct rrelay_buf_info));
+	DEFINE(RRELAY_SUBBUF_SIZE, sizeof(struct rrelay_subbuf));
+	DEFINE(RRELAY_IOC_INFO_, RRELAY_IOC_INFO);
+	DEFINE(RRELAY_IOC_SUBBUF_, RRELAY_IOC_SUBBUF);
+	DEFINE(RRELAY_IOC_CONSUME_, RRELAY_IOC_CONSUME);
 	DEFINE(RELAYFS_CHANNEL_VERSION_, RELAYFS_CHANNEL_VERSION);
 	DEFINE(NAME_MAX_, NAME_MAX);
 }

@@ -54,6 +54,7 @@ __poll_t rrelay_file_poll(struct file *filp, poll_table *wait);
 ssize_t rrelay_file_read(struct file *filp, char __user *buffer,
 			 size_t count, loff_t *ppos);
 ssize_t rrelay_file_read_iter(struct kiocb *iocb, struct iov_iter *to);
+long rrelay_file_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 int rrelay_file_release(struct inode *inode, struct file *filp);
 void rrelay_tick(void);
 int rrelay_open_cpu_buf(struct rchan *chan, unsigned int cpu);

@@ -511,3 +511,37 @@ pub(crate) unsafe fn copy_to_iter(
     // SAFETY: Per the function's contract.
     unsafe { c::rrelay_copy_to_iter(from, len, iter) }
 }
+
+/// Copies `value` to user address `addr`; `-EFAULT` if it cannot.
+pub(crate) fn put_user_struct<T>(addr: usize, value: &T) -> kernel::error::Result {
+    let len = core::mem::size_of::<T>();
+    // SAFETY: `value` is valid for `len` bytes of reading; `copy_to_user`
+    // checks the user address.
+    let left = unsafe { copy_to_user(addr as *mut c_void, (value as *const T).cast(), len) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(kernel::error::code::EFAULT)
+    }
+}
+
+/// Copies a `T` from user address `addr` into `value`; `-EFAULT` if it
+/// cannot.  `T` must be plain data (any bytes a valid value).
+pub(crate) fn get_user_struct<T: Copy>(addr: usize, value: &mut T) -> kernel::error::Result {
+    let len = core::mem::size_of::<T>();
+    // SAFETY: `value` is valid for `len` bytes of writing and `T` is plain
+    // data (callers pass integer-only structs); `copy_from_user` checks
+    // the user address.
+    let left = unsafe {
+        bindings::copy_from_user(
+            (value as *mut T).cast(),
+            addr as *const c_void,
+            len as kernel::ffi::c_ulong,
+        )
+    };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(kernel::error::code::EFAULT)
+    }
+}

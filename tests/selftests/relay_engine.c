@@ -6,7 +6,9 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/rrelay.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 #include <linux/types.h>
@@ -549,6 +551,70 @@ TEST(splice_through_a_debugfs_proxy_file_is_refused)
 	EXPECT_EQ(EINVAL, errno);
 	close(pipefd[0]);
 	close(pipefd[1]);
+	close(fd);
+	unload();
+}
+
+TEST(mmap_reader_protocol_finds_and_frees_subbuffers)
+{
+	const size_t alloc = NSUBBUF * SUBBUF;
+	struct rrelay_buf_info info;
+	struct rrelay_subbuf sb;
+	long records = 0, next_seq = 0;
+	struct parsed p;
+	unsigned char *map;
+	__u64 i, one = 1, too_many = NSUBBUF + 1;
+	int fd, round;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, alloc, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* 160 records fill the 4 sub-buffers; 140 are dropped. */
+	ASSERT_EQ(0, client_emit(0, 300, 100, 0));
+
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+		ASSERT_EQ(SUBBUF, info.subbuf_size);
+		ASSERT_EQ(NSUBBUF, info.n_subbufs);
+		for (i = info.consumed; i < info.produced; i++) {
+			sb.index = i;
+			ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_SUBBUF, &sb));
+			EXPECT_EQ((i % NSUBBUF) * SUBBUF, sb.offset);
+			ASSERT_EQ(0, parse(map + sb.offset, sb.length, 0, &p));
+			EXPECT_EQ(next_seq, p.first_seq);
+			next_seq = p.last_seq + 1;
+			records += p.records;
+			ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_CONSUME, &one));
+		}
+		if (round == 0) {
+			EXPECT_EQ(NSUBBUF, info.produced);
+			EXPECT_EQ(140, (long)info.full_count);
+			EXPECT_EQ(SUBBUF + 1, info.offset) TH_LOG("stopped when full");
+			/* Consumed: room again, and writes resume. */
+			ASSERT_EQ(0, client_emit(0, 10, 100, 0));
+			next_seq = 300;
+			ASSERT_EQ(0, client_ctl("flush"));
+		}
+	}
+	printf("# written 310 read through mmap %ld dropped %ld\n", records, stat_of("full"));
+	EXPECT_EQ(170, records);
+	EXPECT_EQ(310, records + stat_of("full"));
+
+	sb.index = info.produced;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_SUBBUF, &sb));
+	EXPECT_EQ(ENODATA, errno);
+	sb.index = 0;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_SUBBUF, &sb));
+	EXPECT_EQ(ESTALE, errno);
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_CONSUME, &too_many));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(fd, _IO(RRELAY_IOC_MAGIC, 99)));
+	EXPECT_EQ(ENOTTY, errno);
+	/* Consumed through the protocol is consumed for read() too. */
+	EXPECT_EQ(0, drain(CLIENT_DIR "/cpu0", data, sizeof(data)));
+	munmap(map, alloc);
 	close(fd);
 	unload();
 }
