@@ -186,7 +186,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
     cmd: c_uint,
     arg: kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_long {
-    let user = arg as usize;
+    let user = arg;
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.

@@ -517,7 +517,7 @@ pub(crate) fn put_user_struct<T>(addr: usize, value: &T) -> kernel::error::Resul
     let len = core::mem::size_of::<T>();
     // SAFETY: `value` is valid for `len` bytes of reading; `copy_to_user`
     // checks the user address.
-    let left = unsafe { copy_to_user(addr as *mut c_void, (value as *const T).cast(), len) };
+    let left = unsafe { copy_to_user(addr as *mut c_void, core::ptr::from_ref(value).cast(), len) };
     if left == 0 {
         Ok(())
     } else {
@@ -534,7 +534,7 @@ pub(crate) fn get_user_struct<T: Copy>(addr: usize, value: &mut T) -> kernel::er
     // the user address.
     let left = unsafe {
         bindings::copy_from_user(
-            (value as *mut T).cast(),
+            core::ptr::from_mut(value).cast(),
             addr as *const c_void,
             len as kernel::ffi::c_ulong,
         )
