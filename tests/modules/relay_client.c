@@ -49,6 +49,9 @@ MODULE_PARM_DESC(overwrite, "overwrite the oldest data when full");
 static bool global;
 module_param(global, bool, 0444);
 MODULE_PARM_DESC(global, "one global buffer instead of one per CPU");
+static bool reserve = true;
+module_param(reserve, bool, 0444);
+MODULE_PARM_DESC(reserve, "log every other record with relay_reserve() + fill (default) instead of relay_write()");
 static bool real_fops;
 module_param(real_fops, bool, 0444);
 MODULE_PARM_DESC(real_fops, "create buffer files with rrelay_create_buf_file(): relay's own file operations, no debugfs proxy");
@@ -81,7 +84,7 @@ static void emit_records(struct emit_req *req)
 			raw_spin_lock_irqsave(&global_lock, flags);
 			__relay_write(chan, rec, req->size);
 			raw_spin_unlock_irqrestore(&global_lock, flags);
-		} else if (i % 2) {
+		} else if (!reserve || i % 2) {
 			relay_write(chan, rec, req->size);
 		} else {
 			/* relay_reserve() + fill, with interrupts kept away. */
