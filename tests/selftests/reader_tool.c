@@ -50,13 +50,13 @@ static long count_records(const unsigned char *p, size_t len, int cpu)
 	return off == len ? n : -1;
 }
 
-static void capture(struct __test_metadata *_metadata, const char *method)
+static void drain_channel_by(struct __test_metadata *_metadata, const char *method)
 {
 	char out[64], path[96], cmd[256];
 	int cpu, ncpu = 0, status, i;
 	pid_t pid;
 
-	snprintf(out, sizeof(out), "/tmp/capture-%s", method);
+	snprintf(out, sizeof(out), "/tmp/rrelay-read-%s", method);
 	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null; rm -rf %s", out);
 	ASSERT_EQ(0, run("insmod " RRELAY_KO " chan="));
 	/*
@@ -106,14 +106,16 @@ static void capture(struct __test_metadata *_metadata, const char *method)
 	EXPECT_EQ(0, run("rmmod relay_client && rmmod rrelay"));
 }
 
-TEST(captures_every_cpu_by_read) { capture(_metadata, "read"); }
-TEST(captures_every_cpu_by_splice) { capture(_metadata, "splice"); }
-TEST(captures_every_cpu_by_mmap) { capture(_metadata, "mmap"); }
+TEST(captures_every_cpu_by_read) { drain_channel_by(_metadata, "read"); }
+TEST(captures_every_cpu_by_splice) { drain_channel_by(_metadata, "splice"); }
+TEST(captures_every_cpu_by_mmap) { drain_channel_by(_metadata, "mmap"); }
 
 TEST(the_three_ways_give_the_same_bytes)
 {
-	EXPECT_EQ(0, run("cmp /tmp/capture-read/cpu0 /tmp/capture-splice/cpu0 && "
-			 "cmp /tmp/capture-read/cpu0 /tmp/capture-mmap/cpu0"));
+	const char *loop = "cd /tmp && for f in rrelay-read-read/cpu*; do %s && %s || exit 1; done";
+
+	EXPECT_EQ(0, run(loop, "cmp $f rrelay-read-splice/${f#*/}",
+			 "cmp $f rrelay-read-mmap/${f#*/}"));
 }
 
 TEST_HARNESS_MAIN
