@@ -650,13 +650,9 @@ pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_flush")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_flush")]
 pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
-    if chan.is_null() {
-        return;
-    }
-    let _guard = sys::ChannelsGuard::lock();
-    // SAFETY: The client passes its live channel.
+    // SAFETY: The client passes null or its live channel.
     unsafe {
-        for_each_buf(chan, false, |buf| {
+        for_each_buf_of_client(chan, |buf| {
             relay_switch_subbuf(buf, 0);
         })
     };
@@ -671,12 +667,34 @@ pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_reset")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_reset")]
 pub(crate) unsafe extern "C" fn relay_reset(chan: *mut Rchan) {
+    // SAFETY: The client passes null or its live channel.
+    unsafe { for_each_buf_of_client(chan, |buf| reset_buf(buf, false)) };
+}
+
+/// Runs `f` on every buffer of a client's channel (nothing for null), as
+/// `relay_flush()` and `relay_reset()` do in mainline: a global buffer
+/// directly (it cannot come or go), per-CPU buffers under the channels
+/// lock, which CPU hotplug also takes.
+///
+/// # Safety
+///
+/// `chan` is null or a live channel.
+unsafe fn for_each_buf_of_client(chan: *mut Rchan, mut f: impl FnMut(*mut RchanBuf)) {
     if chan.is_null() {
         return;
     }
+    // SAFETY: `chan` is live.
+    if unsafe { (*chan).is_global } != 0 {
+        // SAFETY: As above; slot 0 holds the global buffer.
+        let buf = unsafe { *sys::buf_slot((*chan).buf, 0) };
+        if !buf.is_null() {
+            f(buf);
+        }
+        return;
+    }
     let _guard = sys::ChannelsGuard::lock();
-    // SAFETY: The client passes its live channel.
-    unsafe { for_each_buf(chan, false, |buf| reset_buf(buf, false)) };
+    // SAFETY: `chan` is live; the lock keeps its buffers in place.
+    unsafe { for_each_buf(chan, false, f) };
 }
 
 /// `relay_subbufs_consumed()`: a client reports `consumed` more

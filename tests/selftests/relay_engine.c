@@ -255,6 +255,25 @@ TEST(flushing_empty_subbuffers_never_repeats_data)
 	unload();
 }
 
+TEST(reset_empties_every_buffer)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load(""));
+	ASSERT_EQ(0, client_emit(0, 100, 100, 0));
+	ASSERT_EQ(0, client_emit(1, 5, 100, 0));
+	ASSERT_EQ(0, client_ctl("reset"));
+	EXPECT_EQ(0, drain(CLIENT_DIR "/cpu0", data, sizeof(data)));
+	EXPECT_EQ(0, drain(CLIENT_DIR "/cpu1", data, sizeof(data)));
+	ASSERT_EQ(0, client_emit(0, 3, 100, 0));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	EXPECT_EQ(3, p.records);
+	EXPECT_EQ(100, p.first_seq);
+	unload();
+}
+
 TEST(empty_read_returns_zero_and_lseek_fails)
 {
 	char c;
@@ -338,6 +357,7 @@ TEST(global_buffer_takes_every_cpu)
 	EXPECT_NE(0, access(CLIENT_DIR "/cpu1", F_OK));
 	ASSERT_EQ(0, client_emit(0, 10, 64, 0));
 	ASSERT_EQ(0, client_emit(1, 10, 64, 2));
+	ASSERT_EQ(0, client_ctl("flush"));
 	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, -1, &p));
 	EXPECT_EQ(20, p.records);
