@@ -4,6 +4,7 @@
  * while kernel producers write, by splice, mmap and read, until the
  * channel closes; each way must capture every record, byte for byte.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -50,6 +51,32 @@ static long count_records(const unsigned char *p, size_t len, int cpu)
 	return off == len ? n : -1;
 }
 
+/* Buffer files of the channel that process pid holds open. */
+static int open_buffer_files(pid_t pid)
+{
+	char dir[64], link[512], target[256];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len > 0) {
+			target[len] = '\0';
+			n += !strncmp(target, CLIENT_DIR "/cpu", strlen(CLIENT_DIR "/cpu"));
+		}
+	}
+	closedir(d);
+	return n;
+}
+
 static void drain_channel_by(struct __test_metadata *_metadata, const char *method)
 {
 	char out[64], path[96], cmd[256];
@@ -74,6 +101,15 @@ static void drain_channel_by(struct __test_metadata *_metadata, const char *meth
 		      "-o", out, CLIENT_DIR, NULL);
 		_exit(127);
 	}
+	/* The channel is closed below: let the reader open its files first. */
+	for (cpu = 0; cpu < 8; cpu++) {
+		snprintf(path, sizeof(path), CLIENT_DIR "/cpu%d", cpu);
+		ncpu += !access(path, F_OK);
+	}
+	for (i = 0; i < 500 && open_buffer_files(pid) < ncpu; i++)
+		usleep(10000);
+	ASSERT_EQ(ncpu, open_buffer_files(pid));
+	ncpu = 0;
 	for (cpu = 0; cpu < 8; cpu++) {
 		snprintf(path, sizeof(path), CLIENT_DIR "/cpu%d", cpu);
 		if (access(path, F_OK))
@@ -91,6 +127,8 @@ static void drain_channel_by(struct __test_metadata *_metadata, const char *meth
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		run("sed 's/^/# /' %s.log", out);
 	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("rrelay-read did not stop");
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	for (cpu = 0; cpu < ncpu; cpu++) {
