@@ -6,6 +6,7 @@
 #   make KDIR=/path      build against another Rust-enabled kernel build
 #   make run             set everything up, boot QEMU, insmod, show the files
 #   make check           set everything up and run the whole test suite
+#   make bench           write-path cost, mainline relay vs rrelay (Documentation/bench.md)
 #   make clean
 
 KDIR ?= $(shell scripts/kdir test)
@@ -31,4 +32,7 @@ run:
 check:
 	scripts/check
 
-.PHONY: all modules clippy clean run check
+bench:
+	scripts/bench
+
+.PHONY: all modules clippy clean run check bench

@@ -50,22 +50,41 @@ macro_rules! field {
     };
 }
 
+/// A channel as rrelay allocates it: the C `struct rchan` clients see,
+/// followed by what only rrelay needs.
+///
+/// # Invariants
+///
+/// Every `Rchan` rrelay hands out is the `rchan` field of a `Channel`, and
+/// `geo` is the geometry of its sizes.
+#[repr(C)]
+struct Channel {
+    rchan: Rchan,
+    /// Validated once by `relay_open`, so the write path's sub-buffer
+    /// switch never divides or fails to rebuild it.
+    geo: Geometry,
+}
+
+/// The geometry of a channel rrelay made.
+///
+/// # Safety
+///
+/// `chan` is live and came from `relay_open`.
+unsafe fn geometry_of(chan: *mut Rchan) -> Geometry {
+    // SAFETY: `rchan` is the first field of a `repr(C)` `Channel` (type
+    // invariant), so the pointers coincide.
+    unsafe { (*chan.cast::<Channel>()).geo }
+}
+
 impl BufState {
     /// # Safety
     ///
     /// `buf` is a live, initialised buffer.
     pub(crate) unsafe fn new(buf: *mut RchanBuf) -> Self {
-        // SAFETY: `buf` and its channel are live per the contract; the
-        // geometry was validated by `relay_open`.
-        let geo = unsafe {
-            let chan = (*buf).chan;
-            Geometry::new((*chan).subbuf_size, (*chan).n_subbufs, PAGE_SIZE)
-        };
-        // INVARIANT: `relay_open` refused sizes that `Geometry` refuses.
-        Self {
-            buf,
-            geo: geo.unwrap_or_else(|| unreachable!()),
-        }
+        // SAFETY: `buf` and its channel are live per the contract.
+        let geo = unsafe { geometry_of((*buf).chan) };
+        // INVARIANT: `geo` is the geometry of `buf`'s channel.
+        Self { buf, geo }
     }
 
     pub(crate) fn geometry(&self) -> &Geometry {
@@ -255,7 +274,7 @@ unsafe fn chan_put(chan: *mut Rchan) {
         // SAFETY: No buffer and no caller references `chan` any more.
         unsafe {
             sys::free_buf_slots((*chan).buf);
-            drop(KBox::from_raw(chan));
+            drop(KBox::from_raw(chan.cast::<Channel>()));
         }
     }
 }
@@ -536,15 +555,20 @@ pub(crate) unsafe extern "C" fn relay_open(
     {
         return ptr::null_mut();
     }
-    // SAFETY: All-zero is a valid `Rchan`.
-    let Ok(boxed) = KBox::new(unsafe { core::mem::zeroed::<Rchan>() }, GFP_KERNEL) else {
+    let channel = Channel {
+        // SAFETY: All-zero is a valid `Rchan`.
+        rchan: unsafe { core::mem::zeroed::<Rchan>() },
+        geo,
+    };
+    let Ok(boxed) = KBox::new(channel, GFP_KERNEL) else {
         return ptr::null_mut();
     };
-    let chan = KBox::into_raw(boxed);
+    // INVARIANT: every channel handed out is the first field of a `Channel`.
+    let chan = KBox::into_raw(boxed).cast::<Rchan>();
     let slots = sys::alloc_buf_slots();
     if slots.is_null() {
         // SAFETY: `chan` is ours alone and came from `KBox::into_raw`.
-        drop(unsafe { KBox::from_raw(chan) });
+        drop(unsafe { KBox::from_raw(chan.cast::<Channel>()) });
         return ptr::null_mut();
     }
     // SAFETY: `chan` is ours alone until returned.
