@@ -504,24 +504,8 @@ pub(crate) unsafe extern "C" fn relay_switch_subbuf(buf: *mut RchanBuf, length: 
     let geo = *s.geometry();
     let sw = ring::switch_subbuf(&mut s, &geo, length, &mut subbuf_start_decision);
     if let Some(done) = sw.completed {
-        let valid = geo.subbuf_size() - done.padding;
-        // SAFETY: `buf` is live.
-        unsafe {
-            let dentry = (*buf).dentry;
-            if dentry.is_null() {
-                (*buf).early_bytes += valid;
-            } else {
-                sys::file_size_add(dentry, valid);
-            }
-        }
-        // Publish the completed sub-buffer before looking for sleepers;
-        // pairs with the barrier in the wait-queue code of poll.
-        sys::smp_mb();
-        // SAFETY: `buf` is live and initialised.
-        if unsafe { sys::buf_readers_waiting(buf) } {
-            // SAFETY: As above.
-            unsafe { sys::buf_queue_wakeup(buf) };
-        }
+        // SAFETY: `buf` is live and initialised, and ours (see above).
+        unsafe { sys::subbuf_completed(buf, geo.subbuf_size() - done.padding) };
     }
     sw.length
 }

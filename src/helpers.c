@@ -60,19 +60,22 @@ void rrelay_buf_init_sync(struct rchan_buf *buf)
 	init_irq_work(&buf->wakeup_work, rrelay_wakeup_readers);
 }
 
-bool rrelay_buf_readers_waiting(struct rchan_buf *buf)
+/*
+ * A sub-buffer was completed: grow the file size by its valid bytes (or
+ * remember them until there is a file), publish it, and queue a wake-up
+ * if a reader sleeps in poll.
+ */
+void rrelay_subbuf_completed(struct rchan_buf *buf, size_t valid)
 {
-	/*
-	 * Lockless check: the writer's smp_mb() after completing a sub-buffer
-	 * pairs with the barrier in poll_wait()'s queueing, so a reader either
-	 * is seen here or sees the new sub-buffer itself.
-	 */
-	return waitqueue_active(&buf->read_wait);
-}
-
-void rrelay_buf_wake_readers_now(struct rchan_buf *buf)
-{
-	wake_up_interruptible(&buf->read_wait);
+	if (buf->dentry)
+		d_inode(buf->dentry)->i_size += valid;
+	else
+		buf->early_bytes += valid;
+	/* Orders the new produced count before the waiter check below. */
+	smp_mb();
+	/* Lockless: pairs with the barrier in poll_wait()'s queueing. */
+	if (waitqueue_active(&buf->read_wait))
+		irq_work_queue(&buf->wakeup_work);
 }
 
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
@@ -115,11 +118,6 @@ void *rrelay_vmap(struct page **pages, unsigned int count)
 void rrelay_file_size_set(struct dentry *dentry, loff_t size)
 {
 	d_inode(dentry)->i_size = size;
-}
-
-void rrelay_file_size_add(struct dentry *dentry, size_t bytes)
-{
-	d_inode(dentry)->i_size += bytes;
 }
 
 void *rrelay_file_inode_private(struct file *filp)

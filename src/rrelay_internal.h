@@ -15,8 +15,7 @@ void __percpu *rrelay_alloc_buf_slots(void);
 void rrelay_free_buf_slots(void __percpu *slots);
 struct rchan_buf **rrelay_buf_slot(void __percpu *slots, unsigned int cpu);
 void rrelay_buf_init_sync(struct rchan_buf *buf);
-bool rrelay_buf_readers_waiting(struct rchan_buf *buf);
-void rrelay_buf_wake_readers_now(struct rchan_buf *buf);
+void rrelay_subbuf_completed(struct rchan_buf *buf, size_t valid);
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
 			  poll_table *wait);
 void rrelay_kref_get(struct kref *kref);
@@ -27,7 +26,6 @@ void rrelay_free_page(struct page *page);
 void *rrelay_vmap(struct page **pages, unsigned int count);
 void rrelay_vunmap(void *addr);
 void rrelay_file_size_set(struct dentry *dentry, loff_t size);
-void rrelay_file_size_add(struct dentry *dentry, size_t bytes);
 void *rrelay_file_inode_private(struct file *filp);
 void rrelay_file_lock(struct file *filp);
 void rrelay_file_unlock(struct file *filp);

@@ -28,7 +28,7 @@ mod c {
         pub(super) fn rrelay_buf_slot(slots: *mut *mut RchanBuf, cpu: c_uint)
             -> *mut *mut RchanBuf;
         pub(super) fn rrelay_buf_init_sync(buf: *mut RchanBuf);
-        pub(super) fn rrelay_buf_readers_waiting(buf: *mut RchanBuf) -> bool;
+        pub(super) fn rrelay_subbuf_completed(buf: *mut RchanBuf, valid: usize);
         pub(super) fn rrelay_buf_poll_wait(
             filp: *mut bindings::file,
             buf: *mut RchanBuf,
@@ -42,7 +42,6 @@ mod c {
         pub(super) fn rrelay_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
         pub(super) fn rrelay_vunmap(addr: *mut c_void);
         pub(super) fn rrelay_file_size_set(dentry: *mut bindings::dentry, size: bindings::loff_t);
-        pub(super) fn rrelay_file_size_add(dentry: *mut bindings::dentry, bytes: usize);
         pub(super) fn rrelay_file_inode_private(filp: *mut bindings::file) -> *mut c_void;
         pub(super) fn rrelay_file_lock(filp: *mut bindings::file);
         pub(super) fn rrelay_file_unlock(filp: *mut bindings::file);
@@ -110,25 +109,18 @@ pub(crate) unsafe fn buf_init_sync(buf: *mut RchanBuf) {
     unsafe { c::rrelay_buf_init_sync(buf) }
 }
 
-/// Whether a reader sleeps in poll on `buf` (`waitqueue_active()`).
+/// What a completed sub-buffer needs besides the arithmetic, in one call
+/// on the write path's slow path: the file's size grows by its `valid`
+/// bytes, a full barrier publishes it, and sleeping readers get a wake-up
+/// queued as irq_work (never a direct one: writers may run inside the
+/// scheduler).
 ///
 /// # Safety
 ///
-/// `buf` is valid and was set up by [`buf_init_sync`].
-pub(crate) unsafe fn buf_readers_waiting(buf: *mut RchanBuf) -> bool {
+/// `buf` is live, set up by [`buf_init_sync`], and its writer is the caller.
+pub(crate) unsafe fn subbuf_completed(buf: *mut RchanBuf, valid: usize) {
     // SAFETY: Per the function's contract.
-    unsafe { c::rrelay_buf_readers_waiting(buf) }
-}
-
-/// Queues the wake-up of `buf`'s readers as irq_work, so that writers may
-/// run in any context, the scheduler included.
-///
-/// # Safety
-///
-/// `buf` is valid and was set up by [`buf_init_sync`].
-pub(crate) unsafe fn buf_queue_wakeup(buf: *mut RchanBuf) {
-    // SAFETY: The work item was initialised by `buf_init_sync`.
-    unsafe { bindings::irq_work_queue(&raw mut (*buf).wakeup_work) };
+    unsafe { c::rrelay_subbuf_completed(buf, valid) }
 }
 
 /// Waits for a queued wake-up of `buf` to finish.
@@ -232,17 +224,6 @@ pub(crate) unsafe fn file_size_set(dentry: *mut bindings::dentry, size: i64) {
     unsafe { c::rrelay_file_size_set(dentry, size) }
 }
 
-/// Grows the size `stat` shows for a buffer file, as mainline does at each
-/// sub-buffer switch.
-///
-/// # Safety
-///
-/// `dentry` is a live positive dentry.
-pub(crate) unsafe fn file_size_add(dentry: *mut bindings::dentry, bytes: usize) {
-    // SAFETY: Per the function's contract.
-    unsafe { c::rrelay_file_size_add(dentry, bytes) }
-}
-
 /// The `i_private` of the file's inode: the buffer the file stands for.
 ///
 /// # Safety
@@ -303,12 +284,6 @@ pub(crate) unsafe fn file_open_unseekable(filp: *mut bindings::file) {
 pub(crate) unsafe fn copy_to_user(to: *mut c_void, from: *const c_void, len: usize) -> usize {
     // SAFETY: `from` per the contract; `copy_to_user` checks `to` itself.
     unsafe { bindings::copy_to_user(to, from, len as kernel::ffi::c_ulong) as usize }
-}
-
-/// Full memory barrier (`smp_mb()`).
-pub(crate) fn smp_mb() {
-    // SAFETY: No preconditions.
-    unsafe { bindings::smp_mb() }
 }
 
 /// Iterates over the online (or possible) CPUs.
