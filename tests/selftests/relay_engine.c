@@ -639,6 +639,41 @@ TEST(mmap_reader_protocol_finds_and_frees_subbuffers)
 	unload();
 }
 
+TEST(bad_user_pointers_fail_cleanly_and_lose_nothing)
+{
+	unsigned char *map, *bad;
+	struct parsed p;
+	ssize_t len;
+	int fd;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, client_emit(0, 5, 100, 0));
+	/* A page that can be neither read nor written. */
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	EXPECT_EQ(-1, read(fd, bad, 100));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_INFO, bad));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_CONSUME, bad));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(bad, 4096);
+	/* A private writable mapping copies on write: the buffer is untouched. */
+	map = mmap(NULL, NSUBBUF * SUBBUF, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memset(map, 0xaa, 500);
+	munmap(map, NSUBBUF * SUBBUF);
+	/* Nothing was consumed by the failed calls. */
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	EXPECT_EQ(5, p.records);
+	EXPECT_EQ(0, p.first_seq);
+	close(fd);
+	unload();
+}
+
 TEST(invalid_relay_open_arguments_return_null)
 {
 	FILE *f;
