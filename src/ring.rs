@@ -143,11 +143,23 @@ pub trait RingState {
     fn big_count(&self) -> usize;
     /// Sets [`RingState::big_count`].
     fn set_big_count(&mut self, v: usize);
+    /// Whether a reader holds sub-buffer `subbuf` outside the ring (its
+    /// pages spliced into a pipe), so the writer must stay out of it.
+    ///
+    /// The kernel puts a full barrier before the load: it orders the
+    /// writer's earlier stores of `produced` and `offset` before it, the
+    /// writer's half of the handshake described at [`pin_for_splice`].
+    fn pinned(&self, subbuf: usize) -> bool;
+    /// Pins `subbuf` once more, then a full barrier (the reader's half).
+    fn pin(&mut self, subbuf: usize);
+    /// Drops a pin taken by [`RingState::pin`].
+    fn unpin(&mut self, subbuf: usize);
 }
 
-/// Whether every sub-buffer holds unread data (`relay_buf_full()`).
+/// Whether the writer has no sub-buffer to move to (`relay_buf_full()`):
+/// every one holds unread data, or the next one is pinned by a reader.
 pub fn is_full<S: RingState>(s: &S, g: &Geometry) -> bool {
-    s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs()
+    s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs() || s.pinned(g.wrap(s.produced()))
 }
 
 /// Whether no completed sub-buffer waits for a reader.
@@ -155,8 +167,6 @@ pub fn is_empty<S: RingState>(s: &S, _g: &Geometry) -> bool {
     s.produced() == s.consumed()
 }
 
-// The module parks and un-parks through `switch_subbuf`; the host tests ask.
-#[allow(dead_code)]
 /// Whether the writer stopped because the client (or the default policy)
 /// refused the next sub-buffer; every write retries the switch.
 pub fn is_parked<S: RingState>(s: &S, g: &Geometry) -> bool {
@@ -170,6 +180,9 @@ pub trait SubbufStart<S>: FnMut(&mut S, usize, Option<usize>, bool) -> bool {}
 impl<S, F: FnMut(&mut S, usize, Option<usize>, bool) -> bool> SubbufStart<S> for F {}
 
 /// Counts a full buffer and asks the decision (`relay_subbuf_start()`).
+///
+/// A pinned sub-buffer is full whatever the client says: a flight
+/// recorder's "always go on" must not rewrite pages a pipe still holds.
 fn subbuf_start<S: RingState>(
     s: &mut S,
     g: &Geometry,
@@ -177,11 +190,12 @@ fn subbuf_start<S: RingState>(
     prev: Option<usize>,
     decide: &mut impl SubbufStart<S>,
 ) -> bool {
-    let full = is_full(s, g);
+    let pinned = s.pinned(new);
+    let full = pinned || s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
     if full {
         s.set_full_count(s.full_count().wrapping_add(1));
     }
-    decide(s, new, prev, full)
+    decide(s, new, prev, full) && !pinned
 }
 
 /// Empties the buffer and restarts it at sub-buffer 0, asking the decision
@@ -197,7 +211,11 @@ pub fn reset<S: RingState>(s: &mut S, g: &Geometry, decide: &mut impl SubbufStar
     for i in 0..g.n_subbufs() {
         s.set_padding(i, 0);
     }
-    subbuf_start(s, g, 0, None, decide);
+    // Mainline ignores the answer here and logs on; only a pin stops the
+    // writer, parked until the pipe lets the sub-buffer go.
+    if !subbuf_start(s, g, 0, None, decide) && s.pinned(0) {
+        s.set_offset(g.subbuf_size() + 1);
+    }
 }
 
 /// A sub-buffer the switch completed: readers may now have it.
@@ -442,4 +460,35 @@ pub fn read_step<S: RingState>(s: &mut S, g: &Geometry) -> Option<(usize, usize)
 /// Consumes `bytes` read from `pos`, as returned by [`read_step`].
 pub fn read_done<S: RingState>(s: &mut S, g: &Geometry, pos: usize, bytes: usize) {
     read_consume(s, g, Some(pos), bytes);
+}
+
+/// Pins the sub-buffer of the chunk at `pos` (as returned by [`read_step`])
+/// so that its pages can go into a pipe by reference; returns its index,
+/// or `None` when the chunk must be copied instead.
+///
+/// Only a completed sub-buffer at the read position qualifies, and only if
+/// the writer has not come back to it: the current one is still being
+/// written, and one the writer re-entered may change under the reader.
+///
+/// The handshake with the writer: the reader pins, then (full barrier)
+/// looks at `produced` and `offset`; the writer stores them, then (full
+/// barrier) looks at the pin before entering a sub-buffer.  Either the
+/// reader sees that the writer may be back -- it unpins and copies -- or
+/// the writer sees the pin and stays out until the pin is dropped.
+pub fn pin_for_splice<S: RingState>(s: &mut S, g: &Geometry, pos: usize) -> Option<usize> {
+    let number = s.consumed();
+    let slot = g.subbuf_of(pos);
+    if slot != g.wrap(number) || s.produced() == number {
+        return None;
+    }
+    s.pin(slot);
+    // The writer is back in this sub-buffer, or entering it, once it has
+    // completed the `n` after it; parked short of it, it will see the pin.
+    let lead = s.produced().wrapping_sub(number);
+    let n = g.n_subbufs();
+    if lead > n || (lead == n && !is_parked(s, g)) {
+        s.unpin(slot);
+        return None;
+    }
+    Some(slot)
 }

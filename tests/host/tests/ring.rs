@@ -23,7 +23,15 @@ struct Buf {
     full_count: usize,
     big_count: usize,
     overwrite: bool,
+    /// Pins per sub-buffer, held by chunks in `pipe`.
+    pins: Vec<usize>,
+    /// Spliced chunks not yet read from the pipe, oldest first: position,
+    /// length, the pinned sub-buffer (`None`: copied), the bytes as spliced.
+    pipe: std::collections::VecDeque<(usize, usize, Option<usize>, Vec<u8>)>,
 }
+
+/// Pipe buffers a splice may fill before the pipe is full.
+const PIPE_SLOTS: usize = 3;
 
 impl RingState for Buf {
     fn offset(&self) -> usize {
@@ -74,6 +82,15 @@ impl RingState for Buf {
     fn set_big_count(&mut self, v: usize) {
         self.big_count = v
     }
+    fn pinned(&self, i: usize) -> bool {
+        self.pins[i] != 0
+    }
+    fn pin(&mut self, i: usize) {
+        self.pins[i] += 1
+    }
+    fn unpin(&mut self, i: usize) {
+        self.pins[i] -= 1
+    }
 }
 
 /// The default policy of a client without `subbuf_start` (go on unless
@@ -97,6 +114,8 @@ impl Buf {
             full_count: 0,
             big_count: 0,
             overwrite,
+            pins: vec![0; n],
+            pipe: Default::default(),
         };
         ring::reset(&mut b, &geo, &mut policy(overwrite));
         b
@@ -141,6 +160,46 @@ impl Buf {
         done
     }
 
+    /// `splice()` into a pipe of `PIPE_SLOTS` buffers, as the kernel does
+    /// it: by reference where `pin_for_splice` allows, else a copy.  What
+    /// the pipe holds is appended to `out` now, in stream order; reading
+    /// the pipe later checks that it has not changed meanwhile.
+    fn splice(&mut self, count: usize, out: &mut Vec<u8>) -> usize {
+        let geo = self.geo;
+        let mut done = 0;
+        while done < count && self.pipe.len() < PIPE_SLOTS {
+            let Some((pos, avail)) = ring::read_step(self, &geo) else {
+                break;
+            };
+            let len = avail.min(count - done).min(PAGE - pos % PAGE);
+            let slot = ring::pin_for_splice(self, &geo, pos);
+            let bytes = self.mem[pos..pos + len].to_vec();
+            out.extend_from_slice(&bytes);
+            self.pipe.push_back((pos, len, slot, bytes));
+            ring::read_done(self, &geo, pos, len);
+            done += len;
+        }
+        done
+    }
+
+    /// Reads `k` buffers from the pipe: pages held by reference must show
+    /// exactly what was spliced, however much was written since.
+    fn read_pipe(&mut self, k: usize) {
+        for _ in 0..k {
+            let Some((pos, len, slot, bytes)) = self.pipe.pop_front() else {
+                return;
+            };
+            if let Some(slot) = slot {
+                assert_eq!(
+                    &self.mem[pos..pos + len],
+                    &bytes[..],
+                    "a pinned page changed"
+                );
+                self.unpin(slot);
+            }
+        }
+    }
+
     fn check_invariants(&self) {
         let size = self.geo.subbuf_size();
         assert!(
@@ -152,6 +211,14 @@ impl Buf {
         assert!(self.bytes_consumed <= size);
         if !self.overwrite {
             assert!(self.produced - self.consumed <= self.geo.n_subbufs());
+        }
+        let held = self.pipe.iter().filter(|c| c.2.is_some()).count();
+        assert_eq!(self.pins.iter().sum::<usize>(), held);
+        if self.offset <= size {
+            assert!(
+                !self.pinned(self.data_index),
+                "writer in a pinned sub-buffer"
+            );
         }
     }
 }
@@ -202,6 +269,8 @@ enum Op {
     Flush,
     Read(usize),
     Consumed(usize),
+    Splice(usize),
+    ReadPipe(usize),
 }
 
 fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
@@ -210,6 +279,8 @@ fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
         1 => Just(Op::Flush),
         3 => (1..3 * size).prop_map(Op::Read),
         1 => (0..4usize).prop_map(Op::Consumed),
+        2 => (1..3 * size).prop_map(Op::Splice),
+        2 => (1..PIPE_SLOTS + 1).prop_map(Op::ReadPipe),
     ];
     prop::collection::vec(op, 1..300)
 }
@@ -250,6 +321,11 @@ fn run(
                 // overwrite reads.  Overwrite runs therefore drain fully.
                 b.read(if overwrite { usize::MAX } else { count }, &mut out);
             }
+            Op::Splice(count) => {
+                // Whole sub-buffers' worth in overwrite mode, as for Read.
+                b.splice(if overwrite { usize::MAX } else { count }, &mut out);
+            }
+            Op::ReadPipe(k) => b.read_pipe(k),
             Op::Consumed(k) => {
                 // Only where it cannot cut a record a reader is halfway
                 // through: at a sub-buffer start (see the unit test below
@@ -264,6 +340,7 @@ fn run(
         }
         b.check_invariants();
     }
+    b.read_pipe(PIPE_SLOTS);
     if !overwrite {
         b.flush();
     }
@@ -302,11 +379,15 @@ proptest! {
         size in 16usize..400, n in 2usize..6,
         ops in (16usize..400).prop_flat_map(ops),
     ) {
-        let (stored, _, out, b, _, _) = run(size, n, true, &ops);
+        let (stored, dropped, out, b, refused_flushes, _) = run(size, n, true, &ops);
         let seqs = parse(&out);
         prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
         prop_assert!(seqs.iter().all(|s| stored.contains(s)));
-        prop_assert!(b.full_count <= b.produced);
+        // A flight recorder drops only what a pinned sub-buffer refuses
+        // (or what is too big), and counts each; beyond those, only
+        // switches over unread data count.
+        prop_assert!(b.full_count + b.big_count >= dropped + refused_flushes);
+        prop_assert!(b.full_count <= b.produced + dropped + refused_flushes);
     }
 }
 
@@ -380,4 +461,62 @@ fn a_client_report_restarts_reads_at_a_subbuffer_start() {
     let mut rest = Vec::new();
     b.read(1000, &mut rest);
     assert_eq!(parse(&rest), [2]);
+}
+
+#[test]
+fn a_pinned_subbuffer_is_full_even_to_a_flight_recorder() {
+    let mut b = Buf::new(64, 2, true);
+    assert!(b.write(&record(0, 40)));
+    assert!(b.write(&record(1, 40)));
+    let mut out = Vec::new();
+    // Sub-buffer 0 is complete: it goes into the pipe by reference.
+    assert_eq!(b.splice(40, &mut out), 40);
+    assert_eq!(b.pipe[0].2, Some(0));
+    // The writer fills sub-buffer 1, then would overwrite 0: refused,
+    // counted, parked, however often it tries.
+    assert!(b.write(&record(2, 20)));
+    assert!(!b.write(&record(3, 40)));
+    assert!(!b.write(&record(4, 40)));
+    assert_eq!((b.full_count, b.offset), (2, 65));
+    b.read_pipe(1);
+    // Unpinned: the next write goes on into sub-buffer 0.
+    assert!(b.write(&record(5, 40)));
+    assert_eq!((b.data_index, b.offset), (0, 40));
+    assert_eq!(parse(&out), [0]);
+}
+
+#[test]
+fn the_current_subbuffer_and_a_lapped_one_are_copied() {
+    let mut b = Buf::new(64, 2, true);
+    assert!(b.write(&record(0, 40)));
+    let mut out = Vec::new();
+    // Still being written: copied, no pin.
+    assert_eq!(b.splice(40, &mut out), 40);
+    assert_eq!((b.pipe[0].2, b.pins[0]), (None, 0));
+    // A writer parked short of the read position leaves it pinnable; one
+    // that has re-entered it does not.
+    for seq in 1..4 {
+        assert!(b.write(&record(seq, 40)));
+    }
+    assert_eq!((b.produced, b.data_index), (3, 1));
+    let geo = b.geo;
+    b.consumed = 1;
+    assert_eq!(ring::pin_for_splice(&mut b, &geo, 64), None);
+    assert_eq!(b.pins, [0, 0]);
+}
+
+#[test]
+fn reset_parks_the_writer_while_subbuffer_zero_is_pinned() {
+    let mut b = Buf::new(64, 2, false);
+    assert!(b.write(&record(0, 40)));
+    assert!(b.write(&record(1, 40)));
+    let mut out = Vec::new();
+    assert_eq!(b.splice(40, &mut out), 40);
+    let geo = b.geo;
+    ring::reset(&mut b, &geo, &mut policy(false));
+    assert_eq!(b.offset, 65);
+    assert!(!b.write(&record(2, 10)));
+    b.read_pipe(1);
+    assert!(b.write(&record(3, 10)));
+    assert_eq!((b.produced, b.data_index, b.offset), (0, 0, 10));
 }
