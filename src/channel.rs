@@ -19,6 +19,8 @@ use kernel::alloc::{flags::GFP_KERNEL, KBox, KVec};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
+use kernel::sync::atomic::{ordering, Atomic};
+use kernel::sync::barrier::{smp_mb, Full};
 
 /// File mode of buffer files: `S_IRUSR`, root-only as in mainline.
 const BUF_FILE_MODE: bindings::umode_t = 0o400;
@@ -65,6 +67,47 @@ struct Channel {
     geo: Geometry,
 }
 
+/// The pins of one sub-buffer: how many pipe buffers hold its pages by
+/// reference.  A pipe buffer's `private` word points here, so it also
+/// names the buffer, for the reference each pipe buffer holds on it.
+pub(crate) struct PinSlot {
+    pins: Atomic<i32>,
+    buf: *mut RchanBuf,
+}
+
+impl PinSlot {
+    /// Takes one more pin, as a pipe buffer is duplicated (`tee()`); the
+    /// sub-buffer is pinned already, so no handshake with the writer.
+    pub(crate) fn pin_again(&self) {
+        self.pins.add(1, ordering::Relaxed);
+    }
+
+    /// Drops one pin.  Release: the pipe's reads of the pages come before
+    /// the writer's next writes into them.
+    pub(crate) fn unpin(&self) {
+        self.pins.fetch_sub(1, ordering::Release);
+    }
+
+    /// The buffer whose sub-buffer this is.
+    pub(crate) fn buf(&self) -> *mut RchanBuf {
+        self.buf
+    }
+}
+
+/// A buffer as rrelay allocates it: the C `struct rchan_buf` clients see,
+/// followed by what only rrelay needs.
+///
+/// # Invariants
+///
+/// Every `RchanBuf` rrelay hands out is the `rchan_buf` field of a
+/// `Buffer`; once set up, `pins` has one slot per sub-buffer, each naming
+/// this buffer.
+#[repr(C)]
+struct Buffer {
+    rchan_buf: RchanBuf,
+    pins: KVec<PinSlot>,
+}
+
 /// The geometry of a channel rrelay made.
 ///
 /// # Safety
@@ -95,6 +138,21 @@ impl BufState {
     pub(crate) fn addr(&self, pos: usize) -> *mut u8 {
         let start: *mut c_void = field!(self, start);
         start.cast::<u8>().wrapping_add(pos)
+    }
+
+    /// The page holding byte `pos` of the buffer (`pos` below its size).
+    pub(crate) fn page(&self, pos: usize) -> *mut bindings::page {
+        // SAFETY: `buf` is live (type invariant) and `page_array` holds a
+        // page for every byte of the allocation, which contains `pos`.
+        unsafe { *(*self.buf).page_array.add(pos / PAGE_SIZE) }
+    }
+
+    /// The pins of sub-buffer `subbuf` (below `n_subbufs`).
+    pub(crate) fn pin_slot(&self, subbuf: usize) -> &PinSlot {
+        // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
+        // invariant), whose `pins` has a slot per sub-buffer.
+        let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
+        &pins[subbuf]
     }
 }
 
@@ -157,6 +215,20 @@ impl RingState for BufState {
     fn set_big_count(&mut self, v: usize) {
         // SAFETY: As above.
         unsafe { ptr::write_volatile(&raw mut (*self.buf).stats.big_count, v as c_uint) }
+    }
+    fn pinned(&self, subbuf: usize) -> bool {
+        // Orders the writer's stores of `produced` and `offset` before the
+        // load (see `ring::pin_for_splice`).
+        smp_mb(Full);
+        self.pin_slot(subbuf).pins.load(ordering::Relaxed) != 0
+    }
+    fn pin(&mut self, subbuf: usize) {
+        // Fully ordered: the pin is visible before the reader looks at
+        // `produced` and `offset`.
+        self.pin_slot(subbuf).pins.fetch_add(1, ordering::Full);
+    }
+    fn unpin(&mut self, subbuf: usize) {
+        self.pin_slot(subbuf).unpin();
     }
 }
 
@@ -234,7 +306,8 @@ unsafe fn destroy_buf(buf: *mut RchanBuf) {
         if *slot == buf {
             *slot = ptr::null_mut();
         }
-        drop(KBox::from_raw(buf));
+        // A buffer is the first field of its `Buffer` (type invariant).
+        drop(KBox::from_raw(buf.cast::<Buffer>()));
         chan_put(chan);
     }
 }
@@ -288,11 +361,17 @@ unsafe fn chan_put(chan: *mut Rchan) {
 unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
     // SAFETY: `chan` is live.
     let (n_subbufs, alloc_size) = unsafe { ((*chan).n_subbufs, (*chan).alloc_size) };
-    // SAFETY: All-zero is a valid `RchanBuf` (null pointers, zero counts).
-    let Ok(boxed) = KBox::new(unsafe { core::mem::zeroed::<RchanBuf>() }, GFP_KERNEL) else {
+    let buffer = Buffer {
+        // SAFETY: All-zero is a valid `RchanBuf` (null pointers, zero counts).
+        rchan_buf: unsafe { core::mem::zeroed::<RchanBuf>() },
+        pins: KVec::new(),
+    };
+    let Ok(boxed) = KBox::new(buffer, GFP_KERNEL) else {
         return ptr::null_mut();
     };
-    let buf = KBox::into_raw(boxed);
+    // INVARIANT: every buffer handed out is the first field of a `Buffer`;
+    // its pins are filled in below, before anyone else sees it.
+    let buf = KBox::into_raw(boxed).cast::<RchanBuf>();
     // The buffer holds a channel reference from here on; `destroy_buf`
     // drops it on every path.
     // SAFETY: `chan` is live and referenced by the caller.
@@ -310,6 +389,20 @@ unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
     let (p, _, _) = padding.into_raw_parts();
     // SAFETY: `buf` is ours alone.
     unsafe { (*buf).padding = p };
+
+    // SAFETY: `buf` is the first field of a `Buffer`, ours alone.
+    let pins = unsafe { &mut (*buf.cast::<Buffer>()).pins };
+    for _ in 0..n_subbufs {
+        let slot = PinSlot {
+            pins: Atomic::new(0),
+            buf,
+        };
+        if pins.push(slot, GFP_KERNEL).is_err() {
+            // SAFETY: `buf` is ours alone.
+            unsafe { destroy_buf(buf) };
+            return ptr::null_mut();
+        }
+    }
 
     let n_pages = alloc_size / PAGE_SIZE;
     let Ok(mut pages) = KVec::<*mut bindings::page>::with_capacity(n_pages, GFP_KERNEL) else {

@@ -5,15 +5,20 @@
 //! semantics.  Reads never block, skip padding, may return the partly
 //! filled current sub-buffer, and consume what they return; the read
 //! position belongs to the buffer, shared by every open file.
+//!
+//! Beyond mainline: splice moves completed sub-buffers' pages into the
+//! pipe by reference, pinned against the writer until the pipe lets them
+//! go; the mmap reader's ioctls.
 
 use crate::abi::{self, RchanBuf};
-use crate::channel::{buf_get, buf_put, BufState};
+use crate::channel::{buf_get, buf_put, BufState, PinSlot};
 use crate::ring::{self, RingState};
 use crate::sys;
 use core::ptr;
 use kernel::bindings;
 use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
-use kernel::ffi::{c_char, c_int, c_uint};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
+use kernel::page::PAGE_SIZE;
 
 /// `open`: the file takes a reference on its buffer (from `i_private`).
 ///
@@ -172,6 +177,114 @@ pub(crate) unsafe extern "C" fn rrelay_file_read_iter(
         read_with(filp, sys::iter_count(to), |_, from, len| {
             len - sys::copy_to_iter(from.cast(), len, to)
         })
+    }
+}
+
+/// `splice_read`: moves what `read()` would return into a pipe, and
+/// consumes it.
+///
+/// A chunk of a completed sub-buffer goes in by reference: the pipe buffer
+/// holds the page, a pin that keeps the writer out of the sub-buffer
+/// (`ring::pin_for_splice`), and a reference on the buffer, until the pipe
+/// releases it.  The partly written current sub-buffer, and one the writer
+/// may be back in, are copied into new pages instead.  Each pipe buffer
+/// holds at most one page's worth.  Returns the bytes moved, 0 when there
+/// is nothing to read, or an error when nothing could be moved.
+///
+/// # Safety
+///
+/// Called by the VFS only, on a file opened by `rrelay_file_open`, with
+/// the pipe locked.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
+    filp: *mut bindings::file,
+    _ppos: *mut bindings::loff_t,
+    pipe: *mut bindings::pipe_inode_info,
+    len: usize,
+    _flags: c_uint,
+) -> isize {
+    // SAFETY: `private_data` is the buffer referenced by this file.
+    let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
+    // SAFETY: As above.
+    let mut s = unsafe { BufState::new(buf) };
+    let geo = *s.geometry();
+    let mut spliced = 0usize;
+    let mut error = 0isize;
+    // SAFETY: A live file, process context.
+    unsafe { sys::file_lock(filp) };
+    while spliced < len {
+        // SAFETY: The caller locked the pipe.
+        if unsafe { sys::pipe_is_full(pipe) } {
+            break;
+        }
+        let Some((pos, avail)) = ring::read_step(&mut s, &geo) else {
+            break;
+        };
+        let chunk = avail.min(len - spliced).min(PAGE_SIZE - pos % PAGE_SIZE);
+        let added = match ring::pin_for_splice(&mut s, &geo, pos) {
+            Some(subbuf) => {
+                let slot: *const PinSlot = s.pin_slot(subbuf);
+                // The pipe buffer's reference; `rrelay_pipe_buf_put` drops
+                // it with the pin.
+                // SAFETY: This file holds a reference on `buf`.
+                unsafe { buf_get(buf) };
+                // SAFETY: The page is the buffer's, the chunk lies within
+                // it, and the pin and the reference are the pipe buffer's
+                // to drop (even if it cannot be added).
+                unsafe { sys::splice_page(pipe, s.page(pos), pos % PAGE_SIZE, chunk, slot) }
+            }
+            // SAFETY: The chunk lies in the buffer's mapping.
+            None => unsafe { sys::splice_copy(pipe, s.addr(pos), chunk) },
+        };
+        if added < 0 {
+            error = added;
+            break;
+        }
+        ring::read_done(&mut s, &geo, pos, chunk);
+        spliced += chunk;
+    }
+    // SAFETY: Taken above.
+    unsafe { sys::file_unlock(filp) };
+    if spliced == 0 && error != 0 {
+        return error;
+    }
+    spliced as isize
+}
+
+/// A pipe buffer holding a sub-buffer's page was duplicated (`tee()`): the
+/// copy holds a pin and a buffer reference of its own.
+///
+/// # Safety
+///
+/// `private` is the `PinSlot` of a pipe buffer made by
+/// `rrelay_file_splice_read` and not yet released.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_pipe_buf_get(private: c_ulong) {
+    // SAFETY: Per the contract, the slot and its buffer are alive: the
+    // original pipe buffer holds a reference.
+    unsafe {
+        let slot = &*(private as *const PinSlot);
+        slot.pin_again();
+        buf_get(slot.buf());
+    }
+}
+
+/// A pipe buffer holding a sub-buffer's page was released: drops its pin
+/// (the writer may come back) and its buffer reference.
+///
+/// # Safety
+///
+/// `private` is the `PinSlot` of a pipe buffer made by
+/// `rrelay_file_splice_read` (or `rrelay_pipe_buf_get`), released once.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn rrelay_pipe_buf_put(private: c_ulong) {
+    // SAFETY: Per the contract, the pipe buffer's reference keeps the
+    // slot alive until the `buf_put` below, which comes last.
+    unsafe {
+        let slot = &*(private as *const PinSlot);
+        let buf = slot.buf();
+        slot.unpin();
+        buf_put(buf);
     }
 }
 

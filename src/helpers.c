@@ -20,6 +20,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/splice.h>
@@ -227,6 +228,76 @@ static int rrelay_file_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+bool rrelay_pipe_is_full(struct pipe_inode_info *pipe)
+{
+	return pipe_is_full(pipe);
+}
+
+/*
+ * Pipe buffers that hold a sub-buffer's page by reference.  private points
+ * to the sub-buffer's pin slot; src/file.rs keeps the pin and the buffer
+ * reference, this file the page and the module reference: the pipe may
+ * outlive the file, the channel and the client, and these operations are
+ * rrelay's code.
+ */
+static bool rrelay_pipe_buf_get_op(struct pipe_inode_info *pipe,
+				   struct pipe_buffer *pbuf)
+{
+	get_page(pbuf->page);
+	__module_get(THIS_MODULE);
+	rrelay_pipe_buf_get(pbuf->private);
+	return true;
+}
+
+static void rrelay_pipe_buf_release_op(struct pipe_inode_info *pipe,
+				       struct pipe_buffer *pbuf)
+{
+	put_page(pbuf->page);
+	rrelay_pipe_buf_put(pbuf->private);
+	/* Last: the caller returns into rrelay's text right after this. */
+	module_put(THIS_MODULE);
+}
+
+/* No try_steal: the page stays the buffer's, never the page cache's. */
+static const struct pipe_buf_operations rrelay_pipe_buf_ops = {
+	.release	= rrelay_pipe_buf_release_op,
+	.get		= rrelay_pipe_buf_get_op,
+};
+
+ssize_t rrelay_splice_page(struct pipe_inode_info *pipe, struct page *page,
+			   unsigned int offset, unsigned int len,
+			   unsigned long private)
+{
+	struct pipe_buffer pbuf = {
+		.page		= page,
+		.offset		= offset,
+		.len		= len,
+		.ops		= &rrelay_pipe_buf_ops,
+		.private	= private,
+	};
+
+	get_page(page);
+	__module_get(THIS_MODULE);
+	/* On failure add_to_pipe() releases pbuf, dropping all of the above. */
+	return add_to_pipe(pipe, &pbuf);
+}
+
+ssize_t rrelay_splice_copy(struct pipe_inode_info *pipe, const void *from,
+			   size_t len)
+{
+	struct pipe_buffer pbuf = {
+		.offset		= 0,
+		.len		= len,
+		.ops		= &nosteal_pipe_buf_ops,
+	};
+
+	pbuf.page = alloc_page(GFP_KERNEL);
+	if (!pbuf.page)
+		return -ENOMEM;
+	memcpy(page_address(pbuf.page), from, len);
+	return add_to_pipe(pipe, &pbuf);
+}
+
 const struct file_operations relay_file_operations = {
 	.owner		= THIS_MODULE,
 	.open		= rrelay_file_open,
@@ -234,7 +305,7 @@ const struct file_operations relay_file_operations = {
 	.llseek		= rrelay_file_llseek,
 	.read		= rrelay_file_read,
 	.read_iter	= rrelay_file_read_iter,
-	.splice_read	= copy_splice_read,
+	.splice_read	= rrelay_file_splice_read,
 	.mmap_prepare	= rrelay_file_mmap_prepare,
 	.unlocked_ioctl	= rrelay_file_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

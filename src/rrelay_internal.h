@@ -39,6 +39,12 @@ void rrelay_channels_unlock(void);
 struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan);
 const char *rrelay_param_chan(void);
 extern const struct file_operations rrelay_marker_fops;
+bool rrelay_pipe_is_full(struct pipe_inode_info *pipe);
+ssize_t rrelay_splice_page(struct pipe_inode_info *pipe, struct page *page,
+			   unsigned int offset, unsigned int len,
+			   unsigned long private);
+ssize_t rrelay_splice_copy(struct pipe_inode_info *pipe, const void *from,
+			   size_t len);
 void rrelay_channels_add(struct rchan *chan);
 void rrelay_channels_del(struct rchan *chan);
 int rrelay_hotplug_init(void);
@@ -52,6 +58,11 @@ __poll_t rrelay_file_poll(struct file *filp, poll_table *wait);
 ssize_t rrelay_file_read(struct file *filp, char __user *buffer,
 			 size_t count, loff_t *ppos);
 ssize_t rrelay_file_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t rrelay_file_splice_read(struct file *filp, loff_t *ppos,
+				struct pipe_inode_info *pipe, size_t len,
+				unsigned int flags);
+void rrelay_pipe_buf_get(unsigned long private);
+void rrelay_pipe_buf_put(unsigned long private);
 long rrelay_file_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 int rrelay_file_release(struct inode *inode, struct file *filp);
 void rrelay_tick(void);

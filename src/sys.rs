@@ -11,13 +11,13 @@
 
 use crate::abi::{Rchan, RchanBuf};
 use kernel::bindings;
-use kernel::ffi::{c_char, c_int, c_void};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use kernel::str::{CStr, CStrExt};
 
 mod c {
     use crate::abi::{Rchan, RchanBuf};
     use kernel::bindings;
-    use kernel::ffi::{c_char, c_int, c_uint, c_void};
+    use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 
     // The relay structures embed kernel types that bindgen marks as not
     // FFI-safe; they only ever cross the boundary behind pointers.
@@ -59,6 +59,19 @@ mod c {
             len: usize,
             iter: *mut bindings::iov_iter,
         ) -> usize;
+        pub(super) fn rrelay_pipe_is_full(pipe: *mut bindings::pipe_inode_info) -> bool;
+        pub(super) fn rrelay_splice_page(
+            pipe: *mut bindings::pipe_inode_info,
+            page: *mut bindings::page,
+            offset: c_uint,
+            len: c_uint,
+            private: c_ulong,
+        ) -> isize;
+        pub(super) fn rrelay_splice_copy(
+            pipe: *mut bindings::pipe_inode_info,
+            from: *const c_void,
+            len: usize,
+        ) -> isize;
         pub(super) fn rrelay_channels_add(chan: *mut Rchan);
         pub(super) fn rrelay_channels_del(chan: *mut Rchan);
         pub(super) fn rrelay_hotplug_init() -> c_int;
@@ -519,4 +532,50 @@ pub(crate) fn get_user_struct<T: Copy>(addr: usize, value: &mut T) -> kernel::er
     } else {
         Err(kernel::error::code::EFAULT)
     }
+}
+
+/// Whether `pipe` has no room for another buffer.
+///
+/// # Safety
+///
+/// `pipe` is live and locked by the caller.
+pub(crate) unsafe fn pipe_is_full(pipe: *mut bindings::pipe_inode_info) -> bool {
+    // SAFETY: Per the contract.
+    unsafe { c::rrelay_pipe_is_full(pipe) }
+}
+
+/// Adds `len` bytes at `offset` of `page` to `pipe` by reference, as a pipe
+/// buffer owning `slot`'s pin and a reference on its buffer, which are
+/// dropped when the pipe releases it (or at once if it cannot be added).
+/// Returns `len`, or `-EPIPE` (no reader; SIGPIPE sent) or `-EAGAIN`.
+///
+/// # Safety
+///
+/// `pipe` is live and locked; `page` is a page of `slot`'s buffer and
+/// `offset + len` at most a page; the caller gives up one pin and one
+/// buffer reference of `slot`'s.
+pub(crate) unsafe fn splice_page(
+    pipe: *mut bindings::pipe_inode_info,
+    page: *mut bindings::page,
+    offset: usize,
+    len: usize,
+    slot: *const crate::channel::PinSlot,
+) -> isize {
+    // SAFETY: Per the contract; both fit in a `c_uint` (at most a page).
+    unsafe { c::rrelay_splice_page(pipe, page, offset as c_uint, len as c_uint, slot as c_ulong) }
+}
+
+/// Copies `len` bytes (at most a page) from `from` into a new page added to
+/// `pipe`.  Returns `len`, or `-ENOMEM`, `-EPIPE` or `-EAGAIN`.
+///
+/// # Safety
+///
+/// `pipe` is live and locked; `from` is readable for `len` bytes.
+pub(crate) unsafe fn splice_copy(
+    pipe: *mut bindings::pipe_inode_info,
+    from: *const u8,
+    len: usize,
+) -> isize {
+    // SAFETY: Per the contract.
+    unsafe { c::rrelay_splice_copy(pipe, from.cast(), len) }
 }

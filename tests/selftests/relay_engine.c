@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/rrelay.h>
@@ -557,6 +558,171 @@ TEST(splice_and_sendfile_return_what_read_would)
 	close(pipefd[1]);
 	close(fd);
 	unload();
+}
+
+/* Read exactly len bytes from a pipe (blocking); 0, or -1. */
+static int read_pipe(int fd, unsigned char *out, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len && (n = read(fd, out + got, len - got)) > 0)
+		got += n;
+	return got == len ? 0 : -1;
+}
+
+/*
+ * Sub-buffer 0 (seq 0..39) sits in two pipes by reference (spliced, then
+ * tee'd) while the writer comes round to it: the writer is refused and
+ * counts each refusal, and the pipes give back exactly what was spliced.
+ * Once both let go, the writer goes on into sub-buffer 0.  The same for a
+ * no-overwrite channel and a flight recorder, whose "always go on" a
+ * pinned sub-buffer overrides.
+ */
+static void check_pinned_against_lapping(struct __test_metadata *_metadata,
+					 const char *mode)
+{
+	int fd, p1[2], p2[2];
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load(mode));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(p1));
+	ASSERT_EQ(0, pipe(p2));
+	/* 40 records of 100 bytes fill a sub-buffer: 0 and 1 are written. */
+	ASSERT_EQ(0, client_emit(0, 80, 100, 0));
+	ASSERT_EQ(4000, splice(fd, NULL, p1[1], NULL, 4000, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(4000, tee(p1[0], p2[1], 4000, SPLICE_F_NONBLOCK));
+	ASSERT_EQ(0, read_pipe(p1[0], data, 4000));
+	ASSERT_EQ(0, parse(data, 4000, 0, &p));
+	EXPECT_EQ(0, p.first_seq);
+	EXPECT_EQ(39, p.last_seq);
+
+	/* Seq 80..159 fill sub-buffers 2 and 3; 160..479 find 0 pinned. */
+	ASSERT_EQ(0, client_emit(0, 400, 100, 0));
+	EXPECT_EQ(320, stat_of("full"));
+	ASSERT_EQ(0, read_pipe(p2[0], data, 4000));
+	ASSERT_EQ(0, parse(data, 4000, 0, &p));
+	EXPECT_EQ(0, p.first_seq);
+	EXPECT_EQ(39, p.last_seq);
+
+	/* Released: the writer is back in sub-buffer 0. */
+	ASSERT_EQ(0, client_emit(0, 10, 100, 0));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(130 * 100, len);
+	ASSERT_EQ(0, parse(data, 120 * 100, 0, &p));
+	EXPECT_EQ(40, p.first_seq);
+	EXPECT_EQ(159, p.last_seq);
+	ASSERT_EQ(0, parse(data + 120 * 100, 10 * 100, 0, &p));
+	EXPECT_EQ(480, p.first_seq);
+	EXPECT_EQ(320, stat_of("full"));
+	printf("# %s: written 490, 40 held in pipes, read 130, refused (full_count) 320\n",
+	       mode);
+	close(p1[0]);
+	close(p1[1]);
+	close(p2[0]);
+	close(p2[1]);
+	close(fd);
+	unload();
+}
+
+TEST(spliced_pages_outlast_a_lapping_writer)
+{
+	check_pinned_against_lapping(_metadata, "real_fops=1");
+}
+
+TEST(spliced_pages_outlast_a_lapping_flight_recorder)
+{
+	check_pinned_against_lapping(_metadata, "real_fops=1 overwrite=1");
+}
+
+struct pipe_drain {
+	int fd;
+	size_t len;
+	int ret;
+};
+
+static void *drain_pipe_later(void *arg)
+{
+	struct pipe_drain *d = arg;
+
+	usleep(200 * 1000);
+	d->ret = read_pipe(d->fd, data, d->len);
+	return NULL;
+}
+
+/*
+ * A two-buffer pipe takes two sub-buffers' worth; with SPLICE_F_NONBLOCK
+ * a full pipe gives EAGAIN and consumes nothing; a blocking splice waits
+ * until a reader makes room, and the stream is whole and in order.
+ */
+TEST(splice_into_a_full_pipe_waits_or_says_eagain)
+{
+	struct pipe_drain d = { .len = 160 * 100 };
+	ssize_t n, total;
+	pthread_t reader;
+	struct parsed p;
+	int fd, pipefd[2];
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu1", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(2 * 4096, fcntl(pipefd[1], F_SETPIPE_SZ, 2 * 4096));
+	/* Sub-buffers 0..2 complete, 3 holds 40 records still current. */
+	ASSERT_EQ(0, client_emit(1, 160, 100, 0));
+	total = splice(fd, NULL, pipefd[1], NULL, 1 << 20, SPLICE_F_NONBLOCK);
+	ASSERT_EQ(8000, total);
+	EXPECT_EQ(-1, splice(fd, NULL, pipefd[1], NULL, 1 << 20, SPLICE_F_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+
+	d.fd = pipefd[0];
+	ASSERT_EQ(0, pthread_create(&reader, NULL, drain_pipe_later, &d));
+	while (total < 16000) {
+		n = splice(fd, NULL, pipefd[1], NULL, 1 << 20, 0);
+		ASSERT_LT(0, n) TH_LOG("splice: %zd %s", n, strerror(errno));
+		total += n;
+	}
+	ASSERT_EQ(0, pthread_join(reader, NULL));
+	ASSERT_EQ(0, d.ret);
+	ASSERT_EQ(0, parse(data, 16000, 1, &p));
+	EXPECT_EQ(0, p.first_seq);
+	EXPECT_EQ(159, p.last_seq);
+	/* Everything was consumed, the current sub-buffer by copy. */
+	EXPECT_EQ(0, splice(fd, NULL, pipefd[1], NULL, 1 << 20, SPLICE_F_NONBLOCK));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	unload();
+}
+
+/*
+ * Pages in a pipe outlive the file, relay_close() and the client; rrelay
+ * itself, whose code releases them, stays loaded until the pipe lets go.
+ */
+TEST(a_pipe_holding_pages_outlives_the_channel)
+{
+	int fd, pipefd[2];
+	struct parsed p;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(0, client_emit(0, 41, 100, 0));
+	ASSERT_EQ(4000, splice(fd, NULL, pipefd[1], NULL, 4000, 0));
+	close(fd);
+	ASSERT_EQ(0, client_ctl("close"));
+	ASSERT_EQ(0, run("rmmod relay_client"));
+	EXPECT_NE(0, run("rmmod rrelay 2>/dev/null"));
+	ASSERT_EQ(0, read_pipe(pipefd[0], data, 4000));
+	ASSERT_EQ(0, parse(data, 4000, 0, &p));
+	EXPECT_EQ(39, p.last_seq);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	EXPECT_EQ(0, run("rmmod rrelay"));
 }
 
 TEST(splice_through_a_debugfs_proxy_file_is_refused)
