@@ -87,6 +87,8 @@ struct Buffer {
     bytes: u64,
     closed: bool,
     lost_subbufs: u64,
+    /// Where a mapped sub-buffer is copied before it is checked again.
+    scratch: Vec<u8>,
 }
 
 fn info(fd: i32) -> Option<BufInfo> {
@@ -233,6 +235,11 @@ impl Buffer {
     /// into a file or pipe, copied for anything else (a terminal).
     fn pipe_out(&mut self, rd: i32, mut len: usize) -> bool {
         if let Some(out) = self.out_fd {
+            // Bytes copied earlier may wait in `out`'s buffer (stdout):
+            // they go first.
+            if self.out.flush().is_err() {
+                return false;
+            }
             while len > 0 {
                 // SAFETY: valid descriptors.
                 let n = unsafe {
@@ -279,16 +286,17 @@ impl Buffer {
             let data = unsafe {
                 std::slice::from_raw_parts(map.addr.add(sb.offset as usize), sb.length as usize)
             };
-            let copy = data.to_vec();
+            self.scratch.clear();
+            self.scratch.extend_from_slice(data);
             // Overwritten while copied (overwrite mode): count, drop.
             // SAFETY: as above.
             if unsafe { libc::ioctl(self.fd(), IOC_SUBBUF, &mut sb) } != 0 {
                 self.lost_subbufs += 1;
             } else {
-                if self.out.write_all(&copy).is_err() {
+                if self.out.write_all(&self.scratch).is_err() {
                     return false;
                 }
-                self.bytes += copy.len() as u64;
+                self.bytes += self.scratch.len() as u64;
             }
             let one = 1u64;
             // SAFETY: a valid `__u64`.
@@ -421,7 +429,9 @@ fn main() {
                 let fd = f.as_raw_fd();
                 (Box::new(f), Some(fd))
             }
-            None => (Box::new(std::io::stdout()), None),
+            // Spliced straight on where stdout takes it (a file, a pipe,
+            // /dev/null); a terminal refuses, and `pipe_out` copies.
+            None => (Box::new(std::io::stdout()), Some(libc::STDOUT_FILENO)),
         };
         let mut b = Buffer {
             name: format!("cpu{cpu}"),
@@ -434,6 +444,7 @@ fn main() {
             bytes: 0,
             closed: false,
             lost_subbufs: 0,
+            scratch: Vec::new(),
         };
         b.setup(o.method);
         bufs.push(b);
