@@ -46,13 +46,13 @@ kdir-check:
 	@scripts/check-kdir "$(KDIR)"
 
 modules: kdir-check
-	$(KMAKE) modules
+	+$(KMAKE) modules
 
 clippy: kdir-check
-	$(KMAKE) CLIPPY=1 modules
+	+$(KMAKE) CLIPPY=1 modules
 
 install: modules
-	$(KMAKE) modules_install
+	+$(KMAKE) modules_install
 	install -D -m 0644 Module.symvers $(RRELAY_DEV_DIR)/Module.symvers
 	install -D -m 0644 include/rrelay/relay.h $(RRELAY_DEV_DIR)/include/rrelay/relay.h
 	install -D -m 0644 include/uapi/linux/rrelay.h \
