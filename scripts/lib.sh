@@ -14,6 +14,7 @@ KERNEL_SUITE="trixie-backports"
 KERNEL_MIRROR="http://deb.debian.org/debian"
 
 BINDGEN_VERSION=0.73.2
+SPHINX_VERSION=8.1.3
 LLVM_SUFFIX=-19
 
 export LLVM=$LLVM_SUFFIX
@@ -66,4 +67,9 @@ kernel_build_dir() {
 		clang$LLVM_SUFFIX --version 2>/dev/null | head -n 1
 	} | sha256sum | cut -c1-12)
 	echo "$RRELAY_CACHE/kernels/$ver-$flavour-$key"
+}
+
+# The Python venv holding Sphinx for make htmldocs.
+sphinx_venv() {
+	echo "$RRELAY_CACHE/sphinx-$SPHINX_VERSION"
 }
