@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	static const char * const methods[] = { "read", "splice", "mmap" };
 	static const char * const sinks[] = { "/dev/null", SINK };
 	size_t buffer = argc > 1 ? strtoul(argv[1], NULL, 0) : 4 << 20;
-	int mainline = !access("/modules/mainline_client.ko", F_OK);
+	int mainline = kernel_has_relay();
 	unsigned int s, m, k;
 	int ret = 0;
 

@@ -51,30 +51,87 @@ static long count_records(const unsigned char *p, size_t len, int cpu)
 	return off == len ? n : -1;
 }
 
-/* Buffer files of the channel that process pid holds open. */
-static int open_buffer_files(pid_t pid)
+/* Buffer files under dir that process pid holds open. */
+static int open_files_in(pid_t pid, const char *dir)
 {
-	char dir[64], link[512], target[256];
+	char fds[64], link[512], target[256];
 	struct dirent *e;
 	int n = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	d = opendir(dir);
+	snprintf(fds, sizeof(fds), "/proc/%d/fd", pid);
+	d = opendir(fds);
 	if (!d)
 		return -1;
 	while ((e = readdir(d))) {
 		ssize_t len;
 
-		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		snprintf(link, sizeof(link), "%s/%s", fds, e->d_name);
 		len = readlink(link, target, sizeof(target) - 1);
 		if (len > 0) {
 			target[len] = '\0';
-			n += !strncmp(target, CLIENT_DIR "/cpu", strlen(CLIENT_DIR "/cpu"));
+			n += !strncmp(target, dir, strlen(dir)) &&
+			     !strncmp(target + strlen(dir), "/cpu", 4);
 		}
 	}
 	closedir(d);
 	return n;
+}
+
+static int open_buffer_files(pid_t pid)
+{
+	return open_files_in(pid, CLIENT_DIR);
+}
+
+/* cpuN files in dir. */
+static int buffer_files_in(const char *dir)
+{
+	char path[128];
+	int cpu, n = 0;
+
+	for (cpu = 0; cpu < 8; cpu++) {
+		snprintf(path, sizeof(path), "%s/cpu%d", dir, cpu);
+		n += !access(path, F_OK);
+	}
+	return n;
+}
+
+/*
+ * Start rrelay-read with args on dir, output in out, and wait until it
+ * holds every buffer file; its pid, or -1.
+ */
+static pid_t start_tool(const char *dir, const char *out, const char *args)
+{
+	char cmd[512];
+	pid_t pid;
+	int i;
+
+	run("rm -rf %s", out);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(cmd, sizeof(cmd), "exec /tests/rrelay-read -q %s -o %s %s 2>%s.log",
+			 args, out, dir, out);
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	for (i = 0; pid > 0 && i < 500 && open_files_in(pid, dir) < buffer_files_in(dir); i++)
+		usleep(10000);
+	return pid;
+}
+
+/* Wait up to secs for pid; its exit status, or -1 (killed) if it hung. */
+static int wait_tool(pid_t pid, int secs)
+{
+	int status, i;
+
+	for (i = 0; i < secs * 10 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (i == secs * 10) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static void drain_channel_by(struct __test_metadata *_metadata, const char *method)
@@ -154,6 +211,82 @@ TEST(the_three_ways_give_the_same_bytes)
 
 	EXPECT_EQ(0, run(loop, "cmp $f rrelay-read-splice/${f#*/}",
 			 "cmp $f rrelay-read-mmap/${f#*/}"));
+}
+
+/*
+ * Stopping without the channel closing: after -t, or on SIGINT.  Either
+ * way what the buffers hold is drained first, the partly filled current
+ * sub-buffer included (50 records: 40 complete, 10 not).
+ */
+static void stop_and_drain(struct __test_metadata *_metadata, const char *args, int sig)
+{
+	const char *out = "/tmp/rrelay-read-stop";
+	char path[64];
+	ssize_t len;
+	pid_t pid;
+
+	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null");
+	ASSERT_EQ(0, run("insmod " RRELAY_KO " chan="));
+	ASSERT_EQ(0, run("insmod /modules/relay_client.ko real_fops=1 reserve=0"));
+	pid = start_tool(CLIENT_DIR, out, args);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(buffer_files_in(CLIENT_DIR), open_buffer_files(pid));
+	ASSERT_EQ(0, run("echo '0 50 %d 0' > " CLIENT_DIR "/emit", SIZE));
+	if (sig)
+		kill(pid, sig);
+	EXPECT_EQ(0, wait_tool(pid, 20)) TH_LOG("rrelay-read %s", args);
+	snprintf(path, sizeof(path), "%s/cpu0", out);
+	len = slurp(path, data, sizeof(data));
+	EXPECT_EQ(50 * SIZE, len);
+	EXPECT_EQ(50, count_records(data, len, 0));
+	EXPECT_EQ(0, run("rmmod relay_client && rmmod rrelay"));
+}
+
+TEST(stops_after_its_duration_and_drains_first)
+{
+	stop_and_drain(_metadata, "-m splice -t 1", 0);
+}
+
+TEST(stops_on_sigint_and_drains_first)
+{
+	stop_and_drain(_metadata, "-m mmap", SIGINT);
+}
+
+/*
+ * Mainline relay's files (debugfs proxies) offer neither splice nor mmap:
+ * the tool falls back to read() and still captures every record.  Only on
+ * a kernel with its own relay (the bench kernel).
+ */
+TEST(falls_back_to_read_on_mainline_relay_files)
+{
+	const char *dir = DEBUGFS "/mainline_client", *out = "/tmp/rrelay-read-mainline";
+	int cpu, ncpu;
+	char path[96];
+	ssize_t len;
+	pid_t pid;
+
+	if (!kernel_has_relay())
+		SKIP(return, "no mainline relay in this kernel");
+	run("rmmod mainline_client 2>/dev/null");
+	ASSERT_EQ(0, run("insmod /modules/mainline_client.ko n_subbufs=64 reserve=0"));
+	ncpu = buffer_files_in(dir);
+	pid = start_tool(dir, out, "-m splice");
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(ncpu, open_files_in(pid, dir));
+	for (cpu = 0; cpu < ncpu; cpu++)
+		ASSERT_EQ(0, run("echo '%d %d %d 0' > %s/emit", cpu, RECORDS, SIZE, dir));
+	/* Mainline cuts readers off at relay_close(): stop the tool first. */
+	kill(pid, SIGINT);
+	EXPECT_EQ(0, wait_tool(pid, 30));
+	EXPECT_EQ(0, run("grep -q 'by Read' %s.log", out));
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		snprintf(path, sizeof(path), "%s/cpu%d", out, cpu);
+		len = slurp(path, data, sizeof(data));
+		EXPECT_EQ(RECORDS * SIZE, len) TH_LOG("cpu%d", cpu);
+		EXPECT_EQ(RECORDS, count_records(data, len, cpu)) TH_LOG("cpu%d", cpu);
+	}
+	run("echo \"# $(tail -n 1 %s.log) (mainline relay, read fallback, %d CPUs)\"", out, ncpu);
+	EXPECT_EQ(0, run("rmmod mainline_client"));
 }
 
 TEST_HARNESS_MAIN

@@ -725,6 +725,94 @@ TEST(a_pipe_holding_pages_outlives_the_channel)
 	EXPECT_EQ(0, run("rmmod rrelay"));
 }
 
+/*
+ * One CPU's stream, overflowing a no-overwrite buffer with nobody reading
+ * (160 records kept, 340 dropped), captured by one way; the bytes and the
+ * drop count it saw.
+ */
+static ssize_t capture_by(const char *how, unsigned char *out, size_t room,
+			  long *dropped)
+{
+	ssize_t n, len = 0;
+	int fd, p[2], file;
+
+	if (load("real_fops=1") || client_emit(1, 500, 100, 0))
+		return -1;
+	fd = open(CLIENT_DIR "/cpu1", O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (!strcmp(how, "read")) {
+		while ((n = read(fd, out + len, 1000)) > 0)
+			len += n;
+	} else if (!strcmp(how, "splice")) {
+		if (pipe(p))
+			return -1;
+		while ((n = splice(fd, NULL, p[1], NULL, 3 * 4096, SPLICE_F_NONBLOCK)) > 0)
+			if (read_pipe(p[0], out + len, n) == 0)
+				len += n;
+		close(p[0]);
+		close(p[1]);
+	} else if (!strcmp(how, "sendfile")) {
+		file = open("/tmp/rrelay-capture", O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (file < 0)
+			return -1;
+		while (sendfile(file, fd, NULL, 1 << 20) > 0)
+			;
+		len = pread(file, out, room, 0);
+		close(file);
+		unlink("/tmp/rrelay-capture");
+	} else {
+		struct rrelay_buf_info info;
+		struct rrelay_subbuf sb;
+		size_t size = NSUBBUF * SUBBUF;
+		__u64 one = 1, i;
+		char *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (map == MAP_FAILED || ioctl(fd, RRELAY_IOC_INFO, &info))
+			return -1;
+		for (i = info.consumed; i < info.produced; i++) {
+			sb.index = i;
+			if (ioctl(fd, RRELAY_IOC_SUBBUF, &sb))
+				return -1;
+			memcpy(out + len, map + sb.offset, sb.length);
+			len += sb.length;
+			ioctl(fd, RRELAY_IOC_CONSUME, &one);
+		}
+		/* The partly filled current sub-buffer, if any, by read(). */
+		while ((n = read(fd, out + len, 1000)) > 0)
+			len += n;
+		munmap(map, size);
+	}
+	*dropped = stat_of("full");
+	close(fd);
+	unload();
+	return len;
+}
+
+TEST(read_splice_sendfile_and_mmap_see_the_same_stream_and_drops)
+{
+	static const char * const ways[] = { "splice", "sendfile", "mmap" };
+	static unsigned char ref[NSUBBUF * SUBBUF];
+	long ref_dropped, dropped;
+	ssize_t ref_len, len;
+	struct parsed p;
+	unsigned int i;
+
+	ref_len = capture_by("read", ref, sizeof(ref), &ref_dropped);
+	ASSERT_EQ(160 * 100, ref_len);
+	ASSERT_EQ(0, parse(ref, ref_len, 1, &p));
+	EXPECT_EQ(340, ref_dropped);
+	for (i = 0; i < 3; i++) {
+		memset(data, 0, sizeof(data));
+		len = capture_by(ways[i], data, sizeof(data), &dropped);
+		EXPECT_EQ(ref_len, len) TH_LOG("%s", ways[i]);
+		EXPECT_EQ(0, memcmp(ref, data, ref_len)) TH_LOG("%s", ways[i]);
+		EXPECT_EQ(ref_dropped, dropped) TH_LOG("%s", ways[i]);
+	}
+	printf("# read, splice, sendfile, mmap: %zd bytes (%ld records) each, %ld dropped each\n",
+	       ref_len, p.records, ref_dropped);
+}
+
 TEST(splice_through_a_debugfs_proxy_file_is_refused)
 {
 	int fd, pipefd[2];

@@ -42,4 +42,10 @@ static inline int is_dir(const char *path)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* Whether the running kernel has relay built in (CONFIG_RELAY=y). */
+static inline int kernel_has_relay(void)
+{
+	return run("grep -q ' relay_open$' /proc/kallsyms") == 0;
+}
+
 #endif /* _RRELAY_TEST_H */
