@@ -154,6 +154,11 @@ pub trait RingState {
     fn pin(&mut self, subbuf: usize);
     /// Drops a pin taken by [`RingState::pin`].
     fn unpin(&mut self, subbuf: usize);
+    /// Sub-buffers readers lost to the writer lapping them, in whole or in
+    /// part (never counted by mainline).
+    fn lost(&self) -> usize;
+    /// Sets [`RingState::lost`].
+    fn set_lost(&mut self, v: usize);
 }
 
 /// Whether the writer has no sub-buffer to move to (`relay_buf_full()`):
@@ -208,6 +213,7 @@ pub fn reset<S: RingState>(s: &mut S, g: &Geometry, decide: &mut impl SubbufStar
     s.set_offset(0);
     s.set_full_count(0);
     s.set_big_count(0);
+    s.set_lost(0);
     for i in 0..g.n_subbufs() {
         s.set_padding(i, 0);
     }
@@ -395,7 +401,11 @@ fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
         return produced != s.consumed();
     }
     if produced.wrapping_sub(s.consumed()) >= n {
-        s.set_consumed(produced.wrapping_sub(n).wrapping_add(1));
+        // Lapped: the oldest sub-buffer still whole is the one after the
+        // writer's.  What is skipped is lost to this reader, and counted.
+        let oldest = produced.wrapping_sub(n).wrapping_add(1);
+        s.set_lost(s.lost().wrapping_add(oldest.wrapping_sub(s.consumed())));
+        s.set_consumed(oldest);
         s.set_bytes_consumed(0);
         consume_finished(s, g);
     }
@@ -457,6 +467,44 @@ pub fn read_step<S: RingState>(s: &mut S, g: &Geometry) -> Option<(usize, usize)
     }
 }
 
+/// The next chunk of a `read()` with room for `room` more bytes, that has
+/// already returned something if `started`: as [`read_step`], limited to
+/// `room`, except that a started read stops (`None`) rather than take part
+/// of a sub-buffer's data.  A reader whose room is at least a sub-buffer
+/// thus only ever stops at the end of a sub-buffer's data, or where the
+/// writer is -- never inside a record, which a lapping writer could then
+/// cut off.
+pub fn read_chunk<S: RingState>(
+    s: &mut S,
+    g: &Geometry,
+    room: usize,
+    started: bool,
+) -> Option<(usize, usize)> {
+    let (pos, avail) = read_step(s, g)?;
+    if started && avail > room {
+        return None;
+    }
+    Some((pos, avail.min(room)))
+}
+
+/// The number of the sub-buffer holding `pos`, a position [`read_step`]
+/// returned (in the sub-buffer being read or, past its padding, the next).
+pub fn number_at<S: RingState>(s: &S, g: &Geometry, pos: usize) -> usize {
+    let consumed = s.consumed();
+    let ahead = g.wrap(g.subbuf_of(pos) + g.n_subbufs() - g.wrap(consumed));
+    consumed.wrapping_add(ahead)
+}
+
+/// Whether the writer may be back in sub-buffer number `number` (or about
+/// to be), so that bytes copied from it may be newer than the sub-buffer:
+/// it is once it has completed the `n` after it, or is entering the one
+/// after those -- unless it is parked short of it.
+pub fn may_be_reused<S: RingState>(s: &S, g: &Geometry, number: usize) -> bool {
+    let lead = s.produced().wrapping_sub(number);
+    let n = g.n_subbufs();
+    lead > n || (lead == n && !is_parked(s, g))
+}
+
 /// Consumes `bytes` read from `pos`, as returned by [`read_step`].
 pub fn read_done<S: RingState>(s: &mut S, g: &Geometry, pos: usize, bytes: usize) {
     read_consume(s, g, Some(pos), bytes);
@@ -482,11 +530,8 @@ pub fn pin_for_splice<S: RingState>(s: &mut S, g: &Geometry, pos: usize) -> Opti
         return None;
     }
     s.pin(slot);
-    // The writer is back in this sub-buffer, or entering it, once it has
-    // completed the `n` after it; parked short of it, it will see the pin.
-    let lead = s.produced().wrapping_sub(number);
-    let n = g.n_subbufs();
-    if lead > n || (lead == n && !is_parked(s, g)) {
+    // Parked short of it, the writer will see the pin.
+    if may_be_reused(s, g, number) {
         s.unpin(slot);
         return None;
     }
