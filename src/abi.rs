@@ -123,7 +123,7 @@ pub(crate) struct BufInfo {
     pub(crate) full_count: u64,
     pub(crate) big_count: u64,
     pub(crate) finalized: u32,
-    pub(crate) reserved: u32,
+    pub(crate) lost_subbufs: u32,
 }
 
 /// `struct rrelay_subbuf` of `<uapi/linux/rrelay.h>`.

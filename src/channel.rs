@@ -20,7 +20,7 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
 use kernel::sync::atomic::{ordering, Atomic};
-use kernel::sync::barrier::{smp_mb, Full};
+use kernel::sync::barrier::{smp_mb, Full, Read};
 
 /// File mode of buffer files: `S_IRUSR`, root-only as in mainline.
 const BUF_FILE_MODE: bindings::umode_t = 0o400;
@@ -38,6 +38,18 @@ const BUF_FILE_MODE: bindings::umode_t = 0o400;
 pub(crate) struct BufState {
     buf: *mut RchanBuf,
     geo: Geometry,
+    /// Where the writer was at one instant, seen from its own CPU: what a
+    /// reader uses instead of the live fields once it reaches the writer's
+    /// sub-buffer (see [`BufState::snapshot_writer`]).
+    writer: Option<WriterPos>,
+}
+
+/// The writer's position at one instant.
+#[derive(Clone, Copy)]
+struct WriterPos {
+    produced: usize,
+    offset: usize,
+    data_index: usize,
 }
 
 macro_rules! field {
@@ -106,6 +118,9 @@ impl PinSlot {
 struct Buffer {
     rchan_buf: RchanBuf,
     pins: KVec<PinSlot>,
+    /// Sub-buffers readers lost to the writer lapping them (readers only,
+    /// under the file lock).
+    lost: usize,
 }
 
 /// The geometry of a channel rrelay made.
@@ -127,7 +142,62 @@ impl BufState {
         // SAFETY: `buf` and its channel are live per the contract.
         let geo = unsafe { geometry_of((*buf).chan) };
         // INVARIANT: `geo` is the geometry of `buf`'s channel.
-        Self { buf, geo }
+        Self {
+            buf,
+            geo,
+            writer: None,
+        }
+    }
+
+    /// From now on, sees the writer where it is at this instant, read on
+    /// its CPU with interrupts off there.  A writer runs with interrupts
+    /// off from `relay_reserve()` to the end of its fill (as relay requires
+    /// of its callers) or copies before it moves the offset, so the
+    /// snapshot never shows a reserved slot that is not filled yet: a
+    /// reader on another CPU might, reading the live offset.  Nothing to
+    /// do for a global buffer (its writers are anywhere) or a CPU that is
+    /// offline (no writer).
+    ///
+    /// Returns whether a snapshot is now in use.
+    pub(crate) fn snapshot_writer(&mut self) -> bool {
+        let (mut produced, mut offset) = (0usize, 0usize);
+        let mut data: *mut c_void = ptr::null_mut();
+        // SAFETY: `buf` is live (type invariant); the out pointers are
+        // valid locals.
+        if unsafe { sys::writer_snapshot(self.buf, &mut produced, &mut offset, &mut data) }.is_ok()
+        {
+            let data_index = self.geo.subbuf_of(data as usize - self.addr(0) as usize);
+            self.writer = Some(WriterPos {
+                produced,
+                offset,
+                data_index,
+            });
+        }
+        self.writer.is_some()
+    }
+
+    /// Whether a snapshot of the writer is in use.
+    pub(crate) fn has_snapshot(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Back to the live fields.
+    pub(crate) fn drop_snapshot(&mut self) {
+        self.writer = None;
+    }
+
+    /// Whether the writer may, by now, be back in sub-buffer number
+    /// `number` that the reader just copied from: then the copy may mix in
+    /// newer bytes and must not be returned.  A read barrier orders the
+    /// copy before the look at the writer, whose switch has a full barrier
+    /// between moving on and writing.
+    pub(crate) fn lapped_since_copy(&self, number: usize) -> bool {
+        smp_mb(Read);
+        let live = Self {
+            writer: None,
+            ..*self
+        };
+        ring::may_be_reused(&live, &self.geo, number)
     }
 
     pub(crate) fn geometry(&self) -> &Geometry {
@@ -158,12 +228,18 @@ impl BufState {
 
 impl RingState for BufState {
     fn offset(&self) -> usize {
-        field!(self, offset)
+        match self.writer {
+            Some(w) => w.offset,
+            None => field!(self, offset),
+        }
     }
     fn set_offset(&mut self, v: usize) {
         field!(self, offset = v)
     }
     fn data_index(&self) -> usize {
+        if let Some(w) = self.writer {
+            return w.data_index;
+        }
         let data: *mut c_void = field!(self, data);
         self.geo.subbuf_of(data as usize - self.addr(0) as usize)
     }
@@ -172,7 +248,10 @@ impl RingState for BufState {
         field!(self, data = data)
     }
     fn produced(&self) -> usize {
-        field!(self, subbufs_produced)
+        match self.writer {
+            Some(w) => w.produced,
+            None => field!(self, subbufs_produced),
+        }
     }
     fn set_produced(&mut self, v: usize) {
         field!(self, subbufs_produced = v)
@@ -190,6 +269,14 @@ impl RingState for BufState {
         field!(self, bytes_consumed = v)
     }
     fn padding(&self, subbuf: usize) -> usize {
+        // The writer's sub-buffer had none at the instant of a snapshot;
+        // the writer may have completed it since, which the rest of the
+        // snapshot does not show either.
+        if let Some(w) = self.writer {
+            if subbuf == w.data_index && w.offset <= self.geo.subbuf_size() {
+                return 0;
+            }
+        }
         let padding: *mut usize = field!(self, padding);
         // SAFETY: `padding` has `n_subbufs` entries and `ring` only asks for
         // indices below that.
@@ -229,6 +316,15 @@ impl RingState for BufState {
     }
     fn unpin(&mut self, subbuf: usize) {
         self.pin_slot(subbuf).unpin();
+    }
+    fn lost(&self) -> usize {
+        // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
+        // invariant); volatile, as `relay_reset()` may clear it.
+        unsafe { ptr::read_volatile(&raw const (*self.buf.cast::<Buffer>()).lost) }
+    }
+    fn set_lost(&mut self, v: usize) {
+        // SAFETY: As above.
+        unsafe { ptr::write_volatile(&raw mut (*self.buf.cast::<Buffer>()).lost, v) }
     }
 }
 
@@ -365,6 +461,7 @@ unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
         // SAFETY: All-zero is a valid `RchanBuf` (null pointers, zero counts).
         rchan_buf: unsafe { core::mem::zeroed::<RchanBuf>() },
         pins: KVec::new(),
+        lost: 0,
     };
     let Ok(boxed) = KBox::new(buffer, GFP_KERNEL) else {
         return ptr::null_mut();

@@ -88,10 +88,41 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
     mask
 }
 
+/// The next chunk `step` finds (`ring::read_step` or `ring::read_chunk`),
+/// seeing the writer's own sub-buffer through a snapshot: when the chunk
+/// lies in it, the writer's position is taken on its CPU
+/// (`BufState::snapshot_writer`), once per `tried`, and the step is taken
+/// again from there.
+fn step_seeing_writer(
+    s: &mut BufState,
+    tried: &mut bool,
+    mut step: impl FnMut(&mut BufState) -> Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let (pos, avail) = step(s)?;
+    let geo = *s.geometry();
+    if *tried || ring::number_at(s, &geo, pos) != s.produced() {
+        return Some((pos, avail));
+    }
+    *tried = true;
+    if !s.snapshot_writer() {
+        // A global buffer or an offline CPU: the live position.
+        return Some((pos, avail));
+    }
+    step(s)
+}
+
 /// Copies what is available, up to `count` bytes, through `copy(to_offset,
 /// from, len)` (which returns the bytes it could not copy), and consumes
 /// what was copied.  Returns the bytes copied, or `-EFAULT` when a fault
 /// stopped the very first copy.
+///
+/// Beyond mainline: once it has returned data, a read stops rather than
+/// take part of a sub-buffer (`ring::read_chunk`); bytes the writer may
+/// have overwritten while they were copied are not returned (the reader
+/// skips on, and the lost sub-buffers are counted); and the writer's own
+/// sub-buffer is read up to where the writer was at one instant on its
+/// CPU, never into a slot `relay_reserve()` handed out but the client has
+/// not filled yet.
 ///
 /// # Safety
 ///
@@ -111,14 +142,30 @@ unsafe fn read_with(
     let geo = *s.geometry();
     let mut written = 0usize;
     let mut fault = false;
+    let mut discarded = 0;
+    let mut snapshot_tried = false;
     // SAFETY: A live file, process context.
     unsafe { sys::file_lock(filp) };
     while written < count {
-        let Some((pos, avail)) = ring::read_step(&mut s, &geo) else {
+        let Some((pos, len)) = step_seeing_writer(&mut s, &mut snapshot_tried, |s| {
+            ring::read_chunk(s, &geo, count - written, written > 0)
+        }) else {
             break;
         };
-        let len = avail.min(count - written);
+        let number = ring::number_at(&s, &geo, pos);
         let left = copy(written, s.addr(pos), len);
+        if s.lapped_since_copy(number) {
+            // Not returned; the next step finds the reader lapped, skips
+            // to the oldest whole sub-buffer and counts the loss.  A writer
+            // lapping again and again cannot keep the reader here forever.
+            s.drop_snapshot();
+            snapshot_tried = false;
+            discarded += 1;
+            if discarded > geo.n_subbufs() {
+                break;
+            }
+            continue;
+        }
         let copied = len - left;
         if copied > 0 {
             ring::read_done(&mut s, &geo, pos, copied);
@@ -187,9 +234,12 @@ pub(crate) unsafe extern "C" fn rrelay_file_read_iter(
 /// holds the page, a pin that keeps the writer out of the sub-buffer
 /// (`ring::pin_for_splice`), and a reference on the buffer, until the pipe
 /// releases it.  The partly written current sub-buffer, and one the writer
-/// may be back in, are copied into new pages instead.  Each pipe buffer
-/// holds at most one page's worth.  Returns the bytes moved, 0 when there
-/// is nothing to read, or an error when nothing could be moved.
+/// may be back in, are copied into new pages instead, and a copy the
+/// writer may have overwritten meanwhile is dropped, as in `read()`.  Each
+/// pipe buffer holds at most one page's worth.  Once it has moved data, a
+/// splice stops rather than take part of a sub-buffer (its bytes or the
+/// pipe's free buffers too few).  Returns the bytes moved, 0 when there is
+/// nothing to read, or an error when nothing could be moved.
 ///
 /// # Safety
 ///
@@ -210,18 +260,38 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
     let geo = *s.geometry();
     let mut spliced = 0usize;
     let mut error = 0isize;
+    let mut discarded = 0;
+    let mut snapshot_tried = false;
+    let mut subbuf_in_progress = None;
     // SAFETY: A live file, process context.
     unsafe { sys::file_lock(filp) };
     while spliced < len {
         // SAFETY: The caller locked the pipe.
-        if unsafe { sys::pipe_is_full(pipe) } {
+        let free = unsafe { sys::pipe_free_slots(pipe) };
+        if free == 0 {
             break;
         }
-        let Some((pos, avail)) = ring::read_step(&mut s, &geo) else {
+        let Some((pos, avail)) =
+            step_seeing_writer(&mut s, &mut snapshot_tried, |s| ring::read_step(s, &geo))
+        else {
             break;
         };
+        let number = ring::number_at(&s, &geo, pos);
+        if spliced > 0 && subbuf_in_progress != Some(number) {
+            let pages = (pos % PAGE_SIZE + avail).div_ceil(PAGE_SIZE);
+            if avail > len - spliced || pages > free {
+                break;
+            }
+        }
+        subbuf_in_progress = Some(number);
         let chunk = avail.min(len - spliced).min(PAGE_SIZE - pos % PAGE_SIZE);
-        let added = match ring::pin_for_splice(&mut s, &geo, pos) {
+        // A snapshot shows the writer's own sub-buffer, never pinnable.
+        let pinned = if s.has_snapshot() {
+            None
+        } else {
+            ring::pin_for_splice(&mut s, &geo, pos)
+        };
+        let added = match pinned {
             Some(subbuf) => {
                 let slot: *const PinSlot = s.pin_slot(subbuf);
                 // The pipe buffer's reference; `rrelay_pipe_buf_put` drops
@@ -233,8 +303,26 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
                 // to drop (even if it cannot be added).
                 unsafe { sys::splice_page(pipe, s.page(pos), pos % PAGE_SIZE, chunk, slot) }
             }
-            // SAFETY: The chunk lies in the buffer's mapping.
-            None => unsafe { sys::splice_copy(pipe, s.addr(pos), chunk) },
+            None => {
+                // SAFETY: The chunk lies in the buffer's mapping.
+                let page = unsafe { sys::copy_to_new_page(s.addr(pos), chunk) };
+                if page.is_null() {
+                    -(bindings::ENOMEM as isize)
+                } else if s.lapped_since_copy(number) {
+                    // SAFETY: The page is ours, and not in the pipe.
+                    unsafe { sys::put_page(page) };
+                    s.drop_snapshot();
+                    snapshot_tried = false;
+                    discarded += 1;
+                    if discarded > geo.n_subbufs() {
+                        break;
+                    }
+                    continue;
+                } else {
+                    // SAFETY: The pipe is locked; the page is given up.
+                    unsafe { sys::splice_new_page(pipe, page, chunk) }
+                }
+            }
         };
         if added < 0 {
             error = added;
@@ -318,7 +406,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
                 full_count: s.full_count() as u64,
                 big_count: s.big_count() as u64,
                 finalized,
-                reserved: 0,
+                lost_subbufs: s.lost() as u32,
             };
             sys::put_user_struct(user, &info)
         }

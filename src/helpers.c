@@ -23,6 +23,7 @@
 #include <linux/pipe_fs_i.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/splice.h>
 #include <linux/uio.h>
 #include <linux/timer.h>
@@ -228,9 +229,10 @@ static int rrelay_file_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
-bool rrelay_pipe_is_full(struct pipe_inode_info *pipe)
+/* Pipe buffers splice may still add (the pipe is locked by the caller). */
+unsigned int rrelay_pipe_free_slots(struct pipe_inode_info *pipe)
 {
-	return pipe_is_full(pipe);
+	return pipe->max_usage - pipe_buf_usage(pipe);
 }
 
 /*
@@ -282,20 +284,69 @@ ssize_t rrelay_splice_page(struct pipe_inode_info *pipe, struct page *page,
 	return add_to_pipe(pipe, &pbuf);
 }
 
-ssize_t rrelay_splice_copy(struct pipe_inode_info *pipe, const void *from,
-			   size_t len)
+/* A new page holding a copy of len (at most a page) bytes, or NULL. */
+struct page *rrelay_copy_to_new_page(const void *from, size_t len)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+
+	if (page)
+		memcpy(page_address(page), from, len);
+	return page;
+}
+
+/* Adds a page from rrelay_copy_to_new_page() to the pipe, which owns it. */
+ssize_t rrelay_splice_new_page(struct pipe_inode_info *pipe, struct page *page,
+			       size_t len)
 {
 	struct pipe_buffer pbuf = {
-		.offset		= 0,
-		.len		= len,
-		.ops		= &nosteal_pipe_buf_ops,
+		.page	= page,
+		.len	= len,
+		.ops	= &nosteal_pipe_buf_ops,
 	};
 
-	pbuf.page = alloc_page(GFP_KERNEL);
-	if (!pbuf.page)
-		return -ENOMEM;
-	memcpy(page_address(pbuf.page), from, len);
 	return add_to_pipe(pipe, &pbuf);
+}
+
+void rrelay_put_page(struct page *page)
+{
+	put_page(page);
+}
+
+struct rrelay_writer_pos {
+	struct rchan_buf *buf;
+	size_t produced, offset;
+	void *data;
+};
+
+static void rrelay_read_writer_pos(void *arg)
+{
+	struct rrelay_writer_pos *pos = arg;
+
+	pos->produced = READ_ONCE(pos->buf->subbufs_produced);
+	pos->offset = READ_ONCE(pos->buf->offset);
+	pos->data = READ_ONCE(pos->buf->data);
+}
+
+/*
+ * The writer's position in a per-CPU buffer at one instant, read on the
+ * buffer's CPU with interrupts off (a writer there is between records);
+ * -ENXIO if that CPU is offline, -EINVAL for a global buffer.
+ */
+int rrelay_writer_snapshot(struct rchan_buf *buf, size_t *produced,
+			   size_t *offset, void **data)
+{
+	struct rrelay_writer_pos pos = { .buf = buf };
+	int ret;
+
+	if (buf->chan->is_global)
+		return -EINVAL;
+	ret = smp_call_function_single(buf->cpu, rrelay_read_writer_pos, &pos, 1);
+	if (ret)
+		return ret;
+	*produced = pos.produced;
+	*offset = pos.offset;
+	*data = pos.data;
+	return 0;
 }
 
 const struct file_operations relay_file_operations = {

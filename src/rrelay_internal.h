@@ -39,12 +39,16 @@ void rrelay_channels_unlock(void);
 struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan);
 const char *rrelay_param_chan(void);
 extern const struct file_operations rrelay_marker_fops;
-bool rrelay_pipe_is_full(struct pipe_inode_info *pipe);
+unsigned int rrelay_pipe_free_slots(struct pipe_inode_info *pipe);
 ssize_t rrelay_splice_page(struct pipe_inode_info *pipe, struct page *page,
 			   unsigned int offset, unsigned int len,
 			   unsigned long private);
-ssize_t rrelay_splice_copy(struct pipe_inode_info *pipe, const void *from,
-			   size_t len);
+struct page *rrelay_copy_to_new_page(const void *from, size_t len);
+ssize_t rrelay_splice_new_page(struct pipe_inode_info *pipe, struct page *page,
+			       size_t len);
+void rrelay_put_page(struct page *page);
+int rrelay_writer_snapshot(struct rchan_buf *buf, size_t *produced,
+			   size_t *offset, void **data);
 void rrelay_channels_add(struct rchan *chan);
 void rrelay_channels_del(struct rchan *chan);
 int rrelay_hotplug_init(void);

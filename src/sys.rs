@@ -59,7 +59,7 @@ mod c {
             len: usize,
             iter: *mut bindings::iov_iter,
         ) -> usize;
-        pub(super) fn rrelay_pipe_is_full(pipe: *mut bindings::pipe_inode_info) -> bool;
+        pub(super) fn rrelay_pipe_free_slots(pipe: *mut bindings::pipe_inode_info) -> c_uint;
         pub(super) fn rrelay_splice_page(
             pipe: *mut bindings::pipe_inode_info,
             page: *mut bindings::page,
@@ -67,11 +67,22 @@ mod c {
             len: c_uint,
             private: c_ulong,
         ) -> isize;
-        pub(super) fn rrelay_splice_copy(
-            pipe: *mut bindings::pipe_inode_info,
+        pub(super) fn rrelay_copy_to_new_page(
             from: *const c_void,
             len: usize,
+        ) -> *mut bindings::page;
+        pub(super) fn rrelay_splice_new_page(
+            pipe: *mut bindings::pipe_inode_info,
+            page: *mut bindings::page,
+            len: usize,
         ) -> isize;
+        pub(super) fn rrelay_put_page(page: *mut bindings::page);
+        pub(super) fn rrelay_writer_snapshot(
+            buf: *mut RchanBuf,
+            produced: *mut usize,
+            offset: *mut usize,
+            data: *mut *mut c_void,
+        ) -> c_int;
         pub(super) fn rrelay_channels_add(chan: *mut Rchan);
         pub(super) fn rrelay_channels_del(chan: *mut Rchan);
         pub(super) fn rrelay_hotplug_init() -> c_int;
@@ -534,14 +545,14 @@ pub(crate) fn get_user_struct<T: Copy>(addr: usize, value: &mut T) -> kernel::er
     }
 }
 
-/// Whether `pipe` has no room for another buffer.
+/// How many more buffers `pipe` takes.
 ///
 /// # Safety
 ///
 /// `pipe` is live and locked by the caller.
-pub(crate) unsafe fn pipe_is_full(pipe: *mut bindings::pipe_inode_info) -> bool {
+pub(crate) unsafe fn pipe_free_slots(pipe: *mut bindings::pipe_inode_info) -> usize {
     // SAFETY: Per the contract.
-    unsafe { c::rrelay_pipe_is_full(pipe) }
+    unsafe { c::rrelay_pipe_free_slots(pipe) as usize }
 }
 
 /// Adds `len` bytes at `offset` of `page` to `pipe` by reference, as a pipe
@@ -565,17 +576,58 @@ pub(crate) unsafe fn splice_page(
     unsafe { c::rrelay_splice_page(pipe, page, offset as c_uint, len as c_uint, slot as c_ulong) }
 }
 
-/// Copies `len` bytes (at most a page) from `from` into a new page added to
-/// `pipe`.  Returns `len`, or `-ENOMEM`, `-EPIPE` or `-EAGAIN`.
+/// A page of the kernel's holding a copy of `len` bytes (at most a page)
+/// from `from`, to go into a pipe with [`splice_new_page`] or be dropped
+/// with [`put_page`]; null when no memory.
 ///
 /// # Safety
 ///
-/// `pipe` is live and locked; `from` is readable for `len` bytes.
-pub(crate) unsafe fn splice_copy(
+/// `from` is readable for `len` bytes.
+pub(crate) unsafe fn copy_to_new_page(from: *const u8, len: usize) -> *mut bindings::page {
+    // SAFETY: Per the contract.
+    unsafe { c::rrelay_copy_to_new_page(from.cast(), len) }
+}
+
+/// Adds a page from [`copy_to_new_page`] to `pipe`, which then owns it
+/// (or drops it at once if it cannot be added).  Returns `len`, or
+/// `-EPIPE` (no reader; SIGPIPE sent) or `-EAGAIN`.
+///
+/// # Safety
+///
+/// `pipe` is live and locked; the caller gives up `page`, which holds
+/// `len` bytes.
+pub(crate) unsafe fn splice_new_page(
     pipe: *mut bindings::pipe_inode_info,
-    from: *const u8,
+    page: *mut bindings::page,
     len: usize,
 ) -> isize {
     // SAFETY: Per the contract.
-    unsafe { c::rrelay_splice_copy(pipe, from.cast(), len) }
+    unsafe { c::rrelay_splice_new_page(pipe, page, len) }
+}
+
+/// Drops a reference on `page`.
+///
+/// # Safety
+///
+/// The caller owns a reference on `page`.
+pub(crate) unsafe fn put_page(page: *mut bindings::page) {
+    // SAFETY: Per the contract.
+    unsafe { c::rrelay_put_page(page) }
+}
+
+/// The writer's `produced`, `offset` and `data` of a per-CPU buffer, read
+/// at one instant on the buffer's CPU; an error for a global buffer or an
+/// offline CPU.
+///
+/// # Safety
+///
+/// `buf` is live; the out pointers are valid for writes.
+pub(crate) unsafe fn writer_snapshot(
+    buf: *mut RchanBuf,
+    produced: *mut usize,
+    offset: *mut usize,
+    data: *mut *mut c_void,
+) -> kernel::error::Result {
+    // SAFETY: Per the contract.
+    kernel::error::to_result(unsafe { c::rrelay_writer_snapshot(buf, produced, offset, data) })
 }

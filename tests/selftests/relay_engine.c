@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/rrelay.h>
@@ -811,6 +813,79 @@ TEST(read_splice_sendfile_and_mmap_see_the_same_stream_and_drops)
 	}
 	printf("# read, splice, sendfile, mmap: %zd bytes (%ld records) each, %ld dropped each\n",
 	       ref_len, p.records, ref_dropped);
+}
+
+/*
+ * A flight recorder whose writer laps the reader again and again (each
+ * emit writes five sub-buffers' worth into a ring of four, from process,
+ * softirq and hardirq context in turn) while the reader takes one
+ * sub-buffer at a time: every single read, or splice, returns whole,
+ * intact records in sequence; each gap in the sequence is a loss the
+ * buffer counts (RRELAY_IOC_INFO lost_subbufs).
+ */
+static void check_lapped_reads_are_whole(struct __test_metadata *_metadata, int use_splice)
+{
+	long last = -1, gaps = 0, records = 0, reads = 0;
+	struct rrelay_buf_info info;
+	int fd, p[2], i, status;
+	struct parsed rec;
+	ssize_t n;
+	pid_t writer;
+
+	ASSERT_EQ(0, load("real_fops=1 overwrite=1"));
+	fd = open(CLIENT_DIR "/cpu1", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(p));
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (writer == 0) {
+		/* A failed assertion ends the test: the writer goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (i = 0; i < 400; i++)
+			if (client_emit(1, 200, 100, i % 3))
+				_exit(1);
+		_exit(0);
+	}
+	while (waitpid(writer, &status, WNOHANG) == 0) {
+		if (use_splice) {
+			n = splice(fd, NULL, p[1], NULL, SUBBUF, SPLICE_F_NONBLOCK);
+			if (n > 0)
+				ASSERT_EQ(0, read_pipe(p[0], data, n));
+		} else {
+			n = read(fd, data, SUBBUF);
+		}
+		ASSERT_LE(0, n);
+		if (n > 0) {
+			ASSERT_EQ(0, parse(data, n, 1, &rec)) TH_LOG("%zd bytes", n);
+			ASSERT_LT(last, rec.first_seq);
+			gaps += rec.first_seq != last + 1;
+			last = rec.last_seq;
+			records += rec.records;
+			reads++;
+		}
+		usleep(reads % 5 * 500);
+	}
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+	EXPECT_LT(0, gaps);
+	EXPECT_LE(gaps, info.lost_subbufs);
+	printf("# %s: %ld reads, %ld records whole, %ld gaps, %u sub-buffers counted lost\n",
+	       use_splice ? "splice" : "read", reads, records, gaps, info.lost_subbufs);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	unload();
+}
+
+TEST(lapped_reads_return_whole_records_and_count_the_loss)
+{
+	check_lapped_reads_are_whole(_metadata, 0);
+}
+
+TEST(lapped_splices_return_whole_records_and_count_the_loss)
+{
+	check_lapped_reads_are_whole(_metadata, 1);
 }
 
 TEST(splice_through_a_debugfs_proxy_file_is_refused)

@@ -18,6 +18,9 @@
  *     copy length bytes at offset
  *     RRELAY_IOC_SUBBUF(i) again    -> -ESTALE: overwritten while copied
  *     RRELAY_IOC_CONSUME(1)         -> frees it (no-overwrite mode)
+ *
+ * lost_subbufs counts the sub-buffers that read() and splice() skipped
+ * because the writer lapped them (overwrite mode).
  */
 #ifndef _UAPI_LINUX_RRELAY_H
 #define _UAPI_LINUX_RRELAY_H
@@ -35,7 +38,7 @@ struct rrelay_buf_info {
 	__u64 full_count;	/* switches refused or overwriting: buffer full */
 	__u64 big_count;	/* records dropped as larger than a sub-buffer */
 	__u32 finalized;	/* 1 once the channel is closed */
-	__u32 reserved;
+	__u32 lost_subbufs;	/* skipped by readers the writer lapped */
 };
 
 /* One complete sub-buffer: in index, out the rest. */

@@ -35,7 +35,7 @@ struct BufInfo {
     full_count: u64,
     big_count: u64,
     finalized: u32,
-    reserved: u32,
+    lost_subbufs: u32,
 }
 
 /// `struct rrelay_subbuf` of `<linux/rrelay.h>`.
@@ -512,8 +512,11 @@ fn main() {
             b.name,
             b.bytes,
             b.method,
-            i.map(|i| format!(", {} dropped (full), {} too big", i.full_count, i.big_count))
-                .unwrap_or_default(),
+            i.map(|i| format!(
+                ", {} dropped (full), {} too big, {} sub-buffers lost to the writer",
+                i.full_count, i.big_count, i.lost_subbufs
+            ))
+            .unwrap_or_default(),
             if b.lost_subbufs > 0 {
                 format!(", {} sub-buffers overwritten while read", b.lost_subbufs)
             } else {
