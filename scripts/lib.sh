@@ -14,6 +14,7 @@ KERNEL_SUITE="trixie-backports"
 KERNEL_MIRROR="http://deb.debian.org/debian"
 
 BINDGEN_VERSION=0.73.2
+MATPLOTLIB_VERSION=3.9.2
 LLVM_SUFFIX=-19
 
 export LLVM=$LLVM_SUFFIX
