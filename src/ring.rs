@@ -306,6 +306,7 @@ pub fn switch_subbuf<S: RingState>(
     }
     let produced = s.produced();
     let new;
+    let mut deferred = false;
     let offset = s.offset();
     // One publish per branch, so each knows statically what it publishes.
     let pinned = if offset != g.parked() {
@@ -325,9 +326,14 @@ pub fn switch_subbuf<S: RingState>(
     } else {
         new = g.wrap(produced);
         s.set_offset(0);
-        s.publish(None, new)
+        // A parked writer completes nothing, so publishing only checks the
+        // pin, which matters only if the decision lets it in: with every
+        // sub-buffer unread (a full buffer's refused writes) that check
+        // waits until then, and costs nothing when the answer is stop.
+        deferred = s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
+        !deferred && s.publish(None, new)
     };
-    if !subbuf_start(s, g, new, true, pinned, decide) {
+    if !subbuf_start(s, g, new, true, pinned, decide) || (deferred && s.publish(None, new)) {
         s.set_offset(g.parked());
         return Switch {
             length: 0,
