@@ -15,6 +15,7 @@ KERNEL_MIRROR="http://deb.debian.org/debian"
 
 BINDGEN_VERSION=0.73.2
 SPHINX_VERSION=8.1.3
+MATPLOTLIB_VERSION=3.9.2
 LLVM_SUFFIX=-19
 
 export LLVM=$LLVM_SUFFIX
@@ -69,7 +70,8 @@ kernel_build_dir() {
 	echo "$RRELAY_CACHE/kernels/$ver-$flavour-$key"
 }
 
-# The Python venv holding Sphinx for make htmldocs.
-sphinx_venv() {
-	echo "$RRELAY_CACHE/sphinx-$SPHINX_VERSION"
+# The Python venv of the project's tools (Sphinx for make htmldocs,
+# matplotlib for make bench's plot), kept in the cache.
+tools_venv() {
+	echo "$RRELAY_CACHE/venv"
 }

@@ -43,7 +43,7 @@ TAP_RE = re.compile(r"^(\s*)(not ok|ok) (\d+) ?-? ?([^#]*?)\s*(#\s*(\w+).*)?$")
 def boot(args):
     """Run QEMU once; return 0 when the guest reported exit status 0."""
     cmd = [
-        "qemu-system-x86_64", "-accel", "tcg", "-nodefaults", "-no-reboot",
+        "qemu-system-x86_64", "-accel", args.accel, "-nodefaults", "-no-reboot",
         "-display", "none", "-smp", str(args.smp), "-m", args.mem,
         "-kernel", args.kernel, "-initrd", args.initramfs,
         "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
@@ -240,6 +240,8 @@ def main():
     b.add_argument("--kernel", required=True)
     b.add_argument("--initramfs", required=True)
     b.add_argument("--smp", type=int, default=4)
+    b.add_argument("--accel", default="tcg",
+                   help="QEMU -accel value, e.g. tcg,thread=multi")
     b.add_argument("--mem", default="1G")
     b.add_argument("--timeout", type=int, default=900)
     b.add_argument("--console", required=True)

@@ -11,7 +11,7 @@
 //! channel; `relay_close()` and every open file hold one on a buffer; the
 //! last put frees pages, padding and buffer, and then drops the channel's.
 
-use crate::abi::{self, Rchan, RchanBuf, RchanCallbacks};
+use crate::abi::{self, Rchan, RchanBuf, RchanCallbacks, SubbufStartFn};
 use crate::ring::{self, Geometry, RingState};
 use crate::sys;
 use core::ptr;
@@ -38,6 +38,7 @@ const BUF_FILE_MODE: bindings::umode_t = 0o400;
 pub(crate) struct BufState {
     buf: *mut RchanBuf,
     geo: Geometry,
+    subbuf_start: Option<SubbufStartFn>,
     /// Where the writer was at one instant, seen from its own CPU: what a
     /// reader uses instead of the live fields once it reaches the writer's
     /// sub-buffer (see [`BufState::snapshot_writer`]).
@@ -77,6 +78,10 @@ struct Channel {
     /// Validated once by `relay_open`, so the write path's sub-buffer
     /// switch never divides or fails to rebuild it.
     geo: Geometry,
+    /// The client's `subbuf_start`, read once by `relay_open` (the
+    /// callbacks may not change under a channel): one load on the switch
+    /// rather than three.
+    subbuf_start: Option<SubbufStartFn>,
 }
 
 /// The pins of one sub-buffer: how many pipe buffers hold its pages by
@@ -123,15 +128,15 @@ struct Buffer {
     lost: usize,
 }
 
-/// The geometry of a channel rrelay made.
+/// The rrelay side of a channel rrelay made.
 ///
 /// # Safety
 ///
 /// `chan` is live and came from `relay_open`.
-unsafe fn geometry_of(chan: *mut Rchan) -> Geometry {
+unsafe fn channel_of<'a>(chan: *mut Rchan) -> &'a Channel {
     // SAFETY: `rchan` is the first field of a `repr(C)` `Channel` (type
-    // invariant), so the pointers coincide.
-    unsafe { (*chan.cast::<Channel>()).geo }
+    // invariant), so the pointers coincide; the caller keeps it live.
+    unsafe { &*chan.cast::<Channel>() }
 }
 
 impl BufState {
@@ -140,11 +145,12 @@ impl BufState {
     /// `buf` is a live, initialised buffer.
     pub(crate) unsafe fn new(buf: *mut RchanBuf) -> Self {
         // SAFETY: `buf` and its channel are live per the contract.
-        let geo = unsafe { geometry_of((*buf).chan) };
+        let chan = unsafe { channel_of((*buf).chan) };
         // INVARIANT: `geo` is the geometry of `buf`'s channel.
         Self {
             buf,
-            geo,
+            geo: chan.geo,
+            subbuf_start: chan.subbuf_start,
             writer: None,
         }
     }
@@ -210,6 +216,12 @@ impl BufState {
         start.cast::<u8>().wrapping_add(pos)
     }
 
+    /// Where the writer's current sub-buffer starts (`rchan_buf::data`).
+    pub(crate) fn data(&self) -> *mut u8 {
+        let data: *mut c_void = field!(self, data);
+        data.cast::<u8>()
+    }
+
     /// The page holding byte `pos` of the buffer (`pos` below its size).
     pub(crate) fn page(&self, pos: usize) -> *mut bindings::page {
         // SAFETY: `buf` is live (type invariant) and `page_array` holds a
@@ -240,11 +252,12 @@ impl RingState for BufState {
         if let Some(w) = self.writer {
             return w.data_index;
         }
-        let data: *mut c_void = field!(self, data);
-        self.geo.subbuf_of(data as usize - self.addr(0) as usize)
+        // `data` is at or after `start`: no overflow check needed.
+        self.geo
+            .subbuf_of((self.data() as usize).wrapping_sub(self.addr(0) as usize))
     }
     fn set_data_index(&mut self, i: usize) {
-        let data = self.addr(i * self.geo.subbuf_size()).cast::<c_void>();
+        let data = self.addr(self.geo.start_of(i)).cast::<c_void>();
         field!(self, data = data)
     }
     fn produced(&self) -> usize {
@@ -326,19 +339,40 @@ impl RingState for BufState {
         // SAFETY: As above.
         unsafe { ptr::write_volatile(&raw mut (*self.buf.cast::<Buffer>()).lost, v) }
     }
+    fn publish(&mut self, completed: Option<ring::Completed>, next: usize) -> bool {
+        // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
+        // invariant).
+        let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
+        // `next` is below `n_subbufs`, the length of `pins`; were it not,
+        // the writer stops as if it were pinned rather than panic.
+        let Some(slot) = pins.get(next) else {
+            return true;
+        };
+        let (done, valid) = match completed {
+            Some(c) => (true, self.geo.subbuf_size().wrapping_sub(c.padding)),
+            None => (false, 0),
+        };
+        // SAFETY: `buf` is live and initialised, its writer is the caller
+        // (the `relay_switch_subbuf` contract), and `slot` is one of its
+        // pin counts.
+        unsafe { sys::switch_publish(self.buf, done, valid, slot.pins.as_ptr()) }
+    }
 }
 
 /// Asks the client whether to go on logging into sub-buffer `new` (its
 /// `subbuf_start` callback), or applies the default: go on unless full.
-fn subbuf_start_decision(s: &mut BufState, new: usize, prev: Option<usize>, full: bool) -> bool {
-    // SAFETY: `s.buf` and its channel are live (BufState invariant); the
-    // callbacks outlive the channel, as mainline requires of clients.
-    let cb = unsafe { (*(*(*s.buf).chan).cb).subbuf_start };
-    match cb {
+fn subbuf_start_decision(s: &mut BufState, new: usize, prev: bool, full: bool) -> bool {
+    match s.subbuf_start {
         None => !full,
         Some(f) => {
-            let subbuf = s.addr(new * s.geo.subbuf_size()).cast();
-            let prev = prev.map_or(ptr::null_mut(), |p| s.addr(p * s.geo.subbuf_size()).cast());
+            let subbuf = s.addr(s.geo.start_of(new)).cast();
+            // The previous sub-buffer is the writer's current one
+            // (`SubbufStart`), where `data` points.
+            let prev = if prev {
+                s.data().cast()
+            } else {
+                ptr::null_mut()
+            };
             // SAFETY: A valid buffer and two addresses inside it (or null
             // for `prev` on reset), as the callback's contract says.
             unsafe { f(s.buf, subbuf, prev) != 0 }
@@ -692,12 +726,8 @@ pub(crate) unsafe extern "C" fn relay_switch_subbuf(buf: *mut RchanBuf, length: 
     // nothing else writes to it (irqs or preemption off, or their lock).
     let mut s = unsafe { BufState::new(buf) };
     let geo = *s.geometry();
-    let sw = ring::switch_subbuf(&mut s, &geo, length, &mut subbuf_start_decision);
-    if let Some(done) = sw.completed {
-        // SAFETY: `buf` is live and initialised, and ours (see above).
-        unsafe { sys::subbuf_completed(buf, geo.subbuf_size() - done.padding) };
-    }
-    sw.length
+    // The completed sub-buffer is published inside (`BufState::publish`).
+    ring::switch_subbuf(&mut s, &geo, length, &mut subbuf_start_decision).length
 }
 
 /// `relay_open()`: creates a channel with a buffer (and, with a base name, a
@@ -733,6 +763,8 @@ pub(crate) unsafe extern "C" fn relay_open(
         // SAFETY: All-zero is a valid `Rchan`.
         rchan: unsafe { core::mem::zeroed::<Rchan>() },
         geo,
+        // SAFETY: `cb` is non-null (checked above) and the client's.
+        subbuf_start: unsafe { (*cb).subbuf_start },
     };
     let Ok(boxed) = KBox::new(channel, GFP_KERNEL) else {
         return ptr::null_mut();
@@ -1007,7 +1039,8 @@ pub(crate) unsafe fn write(chan: *mut Rchan, data: &[u8]) {
     let mut s = unsafe { BufState::new(buf) };
     let geo = *s.geometry();
     let mut len = data.len();
-    if s.offset() + len > geo.subbuf_size() {
+    // Saturating: a parked offset plus any length still does not fit.
+    if s.offset().saturating_add(len) > geo.subbuf_size() {
         // SAFETY: As above.
         len = unsafe { relay_switch_subbuf(buf, len) };
     }
@@ -1015,9 +1048,10 @@ pub(crate) unsafe fn write(chan: *mut Rchan, data: &[u8]) {
         return;
     }
     let off = s.offset();
-    let at = s.addr(s.data_index() * geo.subbuf_size() + off);
+    let at = s.data().wrapping_add(off);
     // SAFETY: The switch guaranteed `off + len <= subbuf_size`, so the
     // destination lies in the current sub-buffer; `data` is a valid slice.
     unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, len) };
-    s.set_offset(off + len);
+    // At most `subbuf_size` (see above): no overflow.
+    s.set_offset(off.wrapping_add(len));
 }

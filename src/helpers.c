@@ -63,21 +63,33 @@ void rrelay_buf_init_sync(struct rchan_buf *buf)
 }
 
 /*
- * A sub-buffer was completed: grow the file size by its valid bytes (or
- * remember them until there is a file), publish it, and queue a wake-up
- * if a reader sleeps in poll.
+ * The publishing half of a sub-buffer switch, called once the writer has
+ * stored the new produced count and offset.  When a sub-buffer was
+ * completed (the writer was not parked), the file grows by its valid
+ * bytes.  One full barrier then orders those stores before the two loads
+ * below: the waiter check, which pairs with the barrier in poll_wait()'s
+ * queueing, and the pin count of the sub-buffer the writer moves into,
+ * which pairs with the fully ordered increment of a splice reader
+ * (ring::pin_for_splice()).  A sleeping reader gets its wake-up as
+ * irq_work, never directly: writers may run inside the scheduler.
+ * Returns whether that sub-buffer is pinned.
  */
-void rrelay_subbuf_completed(struct rchan_buf *buf, size_t valid)
+bool rrelay_switch_publish(struct rchan_buf *buf, bool completed,
+			   size_t valid, const int *pins)
 {
-	if (buf->dentry)
-		d_inode(buf->dentry)->i_size += valid;
-	else
-		buf->early_bytes += valid;
-	/* Orders the new produced count before the waiter check below. */
+	if (completed) {
+		if (buf->dentry)
+			d_inode(buf->dentry)->i_size += valid;
+		else
+			buf->early_bytes += valid;
+	}
+	/* Orders produced and offset before the waiter and pin loads. */
 	smp_mb();
 	/* Lockless: pairs with the barrier in poll_wait()'s queueing. */
-	if (waitqueue_active(&buf->read_wait))
+	if (completed && waitqueue_active(&buf->read_wait))
 		irq_work_queue(&buf->wakeup_work);
+	/* Pairs with the fully ordered pin of ring::pin_for_splice(). */
+	return READ_ONCE(*pins) != 0;
 }
 
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,

@@ -101,7 +101,34 @@ impl Geometry {
     /// Offset in the buffer of the sub-buffer that the `produced`-th switch
     /// moves to; sub-buffers are reused in a ring.
     pub fn subbuf_offset(&self, produced: usize) -> usize {
-        self.wrap(produced) * self.subbuf_size.get()
+        self.start_of(self.wrap(produced))
+    }
+
+    /// Offset in the buffer of sub-buffer `index` (below `n_subbufs`).
+    ///
+    /// The product is below `subbuf_size * n_subbufs`, which fits (type
+    /// invariant): no overflow check on the write path.
+    pub fn start_of(&self, index: usize) -> usize {
+        index.wrapping_mul(self.subbuf_size.get())
+    }
+
+    /// Index of the sub-buffer after `index`, where `index` is
+    /// `wrap(count - 1)`: the same as `wrap(count)`, without a division.
+    pub fn wrap_next(&self, index: usize, count: usize) -> usize {
+        // `index < n_subbufs <= u32::MAX`: no overflow.
+        let next = index.wrapping_add(1);
+        // `count` is 0 when the counter itself wrapped, and `0 % n == 0`.
+        if next == self.n_subbufs.get() || count == 0 {
+            0
+        } else {
+            next
+        }
+    }
+
+    /// The offset of a parked writer: `subbuf_size + 1`, which fits in a
+    /// `usize` since `subbuf_size` fits in a `u32` (type invariant).
+    pub const fn parked(&self) -> usize {
+        self.subbuf_size.get().wrapping_add(1)
     }
 }
 
@@ -159,6 +186,15 @@ pub trait RingState {
     fn lost(&self) -> usize;
     /// Sets [`RingState::lost`].
     fn set_lost(&mut self, v: usize);
+    /// Publishes a switch, once the writer has stored the new `produced`
+    /// and `offset`: the sub-buffer completed (if the writer was not
+    /// parked) goes to readers, then answers [`RingState::pinned`] for
+    /// `next`, the sub-buffer the writer moves to.  The kernel grows the
+    /// file, wakes readers and loads the pin behind a single full barrier.
+    fn publish(&mut self, completed: Option<Completed>, next: usize) -> bool {
+        let _ = completed;
+        self.pinned(next)
+    }
 }
 
 /// Whether the writer has no sub-buffer to move to (`relay_buf_full()`):
@@ -175,27 +211,35 @@ pub fn is_empty<S: RingState>(s: &S, _g: &Geometry) -> bool {
 /// Whether the writer stopped because the client (or the default policy)
 /// refused the next sub-buffer; every write retries the switch.
 pub fn is_parked<S: RingState>(s: &S, g: &Geometry) -> bool {
-    s.offset() == g.subbuf_size() + 1
+    s.offset() == g.parked()
 }
 
-/// Asks whether logging may go on in sub-buffer `new` (after `prev`, or
-/// `None` on reset), told whether the buffer is full.  The kernel calls the
-/// client's `subbuf_start` here, or answers `!full` without one.
-pub trait SubbufStart<S>: FnMut(&mut S, usize, Option<usize>, bool) -> bool {}
-impl<S, F: FnMut(&mut S, usize, Option<usize>, bool) -> bool> SubbufStart<S> for F {}
+/// Asks whether logging may go on in sub-buffer `new`, told whether there
+/// is a previous one (`false` on reset) and whether the buffer is full.
+/// The kernel calls the client's `subbuf_start` here, or answers `!full`
+/// without one.
+///
+/// The previous sub-buffer is always the writer's current one
+/// ([`RingState::data_index`]): the decision is asked before the writer
+/// moves, so the kernel passes the client `rchan_buf::data` as it stands.
+pub trait SubbufStart<S>: FnMut(&mut S, usize, bool, bool) -> bool {}
+impl<S, F: FnMut(&mut S, usize, bool, bool) -> bool> SubbufStart<S> for F {}
 
-/// Counts a full buffer and asks the decision (`relay_subbuf_start()`).
+/// Counts a full buffer and asks the decision (`relay_subbuf_start()`);
+/// `pinned` is whether a reader pins `new`.
 ///
 /// A pinned sub-buffer is full whatever the client says: a flight
 /// recorder's "always go on" must not rewrite pages a pipe still holds.
+// Inlined: on the write path's switch a call costs more than the body.
+#[inline(always)]
 fn subbuf_start<S: RingState>(
     s: &mut S,
     g: &Geometry,
     new: usize,
-    prev: Option<usize>,
+    prev: bool,
+    pinned: bool,
     decide: &mut impl SubbufStart<S>,
 ) -> bool {
-    let pinned = s.pinned(new);
     let full = pinned || s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
     if full {
         s.set_full_count(s.full_count().wrapping_add(1));
@@ -219,8 +263,9 @@ pub fn reset<S: RingState>(s: &mut S, g: &Geometry, decide: &mut impl SubbufStar
     }
     // Mainline ignores the answer here and logs on; only a pin stops the
     // writer, parked until the pipe lets the sub-buffer go.
-    if !subbuf_start(s, g, 0, None, decide) && s.pinned(0) {
-        s.set_offset(g.subbuf_size() + 1);
+    let pinned = s.pinned(0);
+    if !subbuf_start(s, g, 0, false, pinned, decide) && pinned {
+        s.set_offset(g.parked());
     }
 }
 
@@ -265,21 +310,37 @@ pub fn switch_subbuf<S: RingState>(
             completed,
         };
     }
-    if s.offset() != size + 1 {
-        let padding = size - s.offset().min(size);
-        let old = g.wrap(s.produced());
+    let produced = s.produced();
+    let new;
+    let mut deferred = false;
+    let offset = s.offset();
+    // One publish per branch, so each knows statically what it publishes.
+    let pinned = if offset != g.parked() {
+        let padding = size - offset.min(size);
+        let old = g.wrap(produced);
         s.set_padding(old, padding);
-        s.set_produced(s.produced().wrapping_add(1));
-        completed = Some(Completed {
+        let produced = produced.wrapping_add(1);
+        s.set_produced(produced);
+        new = g.wrap_next(old, produced);
+        s.set_offset(0);
+        let done = Completed {
             index: old,
             padding,
-        });
-    }
-    let prev = s.data_index();
-    let new = g.wrap(s.produced());
-    s.set_offset(0);
-    if !subbuf_start(s, g, new, Some(prev), decide) {
-        s.set_offset(size + 1);
+        };
+        completed = Some(done);
+        s.publish(Some(done), new)
+    } else {
+        new = g.wrap(produced);
+        s.set_offset(0);
+        // A parked writer completes nothing, so publishing only checks the
+        // pin, which matters only if the decision lets it in: with every
+        // sub-buffer unread (a full buffer's refused writes) that check
+        // waits until then, and costs nothing when the answer is stop.
+        deferred = s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
+        !deferred && s.publish(None, new)
+    };
+    if !subbuf_start(s, g, new, true, pinned, decide) || (deferred && s.publish(None, new)) {
+        s.set_offset(g.parked());
         return Switch {
             length: 0,
             completed,
@@ -287,8 +348,9 @@ pub fn switch_subbuf<S: RingState>(
     }
     s.set_data_index(new);
     s.set_padding(new, 0);
-    // The client may have reserved a header with `subbuf_start_reserve()`.
-    if length + s.offset() > size {
+    // The client may have reserved a header with `subbuf_start_reserve()`
+    // (`length <= size` here, so no overflow).
+    if s.offset() > size - length {
         s.set_big_count(s.big_count().wrapping_add(1));
         return Switch {
             length: 0,

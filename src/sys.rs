@@ -28,7 +28,12 @@ mod c {
         pub(super) fn rrelay_buf_slot(slots: *mut *mut RchanBuf, cpu: c_uint)
             -> *mut *mut RchanBuf;
         pub(super) fn rrelay_buf_init_sync(buf: *mut RchanBuf);
-        pub(super) fn rrelay_subbuf_completed(buf: *mut RchanBuf, valid: usize);
+        pub(super) fn rrelay_switch_publish(
+            buf: *mut RchanBuf,
+            completed: bool,
+            valid: usize,
+            pins: *const c_int,
+        ) -> bool;
         pub(super) fn rrelay_buf_poll_wait(
             filp: *mut bindings::file,
             buf: *mut RchanBuf,
@@ -133,18 +138,27 @@ pub(crate) unsafe fn buf_init_sync(buf: *mut RchanBuf) {
     unsafe { c::rrelay_buf_init_sync(buf) }
 }
 
-/// What a completed sub-buffer needs besides the arithmetic, in one call
-/// on the write path's slow path: the file's size grows by its `valid`
-/// bytes, a full barrier publishes it, and sleeping readers get a wake-up
-/// queued as irq_work (never a direct one: writers may run inside the
-/// scheduler).
+/// What a sub-buffer switch needs besides the arithmetic, in one call on
+/// the write path's slow path: for a `completed` sub-buffer the file grows
+/// by its `valid` bytes; a full barrier orders the writer's stores of
+/// `produced` and `offset` before the loads of the readers' wait queue and
+/// of `pins`, the pin count of the sub-buffer the writer moves into;
+/// sleeping readers get a wake-up queued as irq_work (never a direct one:
+/// writers may run inside the scheduler).  Returns whether `*pins` is
+/// non-zero.
 ///
 /// # Safety
 ///
-/// `buf` is live, set up by [`buf_init_sync`], and its writer is the caller.
-pub(crate) unsafe fn subbuf_completed(buf: *mut RchanBuf, valid: usize) {
+/// `buf` is live, set up by [`buf_init_sync`], and its writer is the
+/// caller; `pins` points to a live pin count of `buf`.
+pub(crate) unsafe fn switch_publish(
+    buf: *mut RchanBuf,
+    completed: bool,
+    valid: usize,
+    pins: *const c_int,
+) -> bool {
     // SAFETY: Per the function's contract.
-    unsafe { c::rrelay_subbuf_completed(buf, valid) }
+    unsafe { c::rrelay_switch_publish(buf, completed, valid, pins) }
 }
 
 /// Waits for a queued wake-up of `buf` to finish.

@@ -42,6 +42,21 @@ fn subbufs_are_reused_in_a_ring() {
     assert_eq!(g.alloc_size(), PAGE);
 }
 
+#[test]
+fn wrap_next_across_the_counter_wrap() {
+    for n in [1, 3, 7, 8, 1000] {
+        let g = Geometry::new(1, n, PAGE).unwrap();
+        for count in (usize::MAX - 2 * n)..=usize::MAX {
+            let next = count.wrapping_add(1);
+            assert_eq!(
+                g.wrap_next(g.wrap(count), next),
+                g.wrap(next),
+                "n={n} count={count}"
+            );
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn matches_mainline(size in 0usize..(1 << 20), n in 0usize..(1 << 14)) {
@@ -66,5 +81,13 @@ proptest! {
         let off = g.subbuf_offset(produced);
         prop_assert_eq!(off % size, 0);
         prop_assert!(off + size <= g.alloc_size());
+    }
+
+    #[test]
+    fn wrap_next_is_wrap_of_the_next_count(n in 1usize..5000, count in any::<usize>()) {
+        // The switch's division-free step, counters near the top included.
+        let g = Geometry::new(1, n, PAGE).unwrap();
+        let next = count.wrapping_add(1);
+        prop_assert_eq!(g.wrap_next(g.wrap(count), next), g.wrap(next));
     }
 }

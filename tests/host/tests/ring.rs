@@ -102,7 +102,7 @@ impl RingState for Buf {
 
 /// The default policy of a client without `subbuf_start` (go on unless
 /// full), or a flight recorder's (always go on).
-fn policy(overwrite: bool) -> impl FnMut(&mut Buf, usize, Option<usize>, bool) -> bool {
+fn policy(overwrite: bool) -> impl FnMut(&mut Buf, usize, bool, bool) -> bool {
     move |_, _, _, full| overwrite || !full
 }
 
