@@ -675,6 +675,9 @@ unsafe fn close_buf(buf: *mut RchanBuf) {
     unsafe {
         ptr::write_volatile(&raw mut (*buf).finalized, 1);
         sys::buf_sync_wakeup(buf);
+        // Readers asleep in poll() learn of the close now (mainline leaves
+        // them asleep until a timeout, or for ever).
+        sys::buf_wake_readers(buf);
         let chan = (*buf).chan;
         if !(*buf).dentry.is_null() {
             let remove = (*(*chan).cb)

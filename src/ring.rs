@@ -462,9 +462,16 @@ fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
     if s.offset() > size {
         return produced != s.consumed();
     }
-    if produced.wrapping_sub(s.consumed()) >= n {
-        // Lapped: the oldest sub-buffer still whole is the one after the
-        // writer's.  What is skipped is lost to this reader, and counted.
+    let lead = produced.wrapping_sub(s.consumed());
+    // Lapped once the writer is past the reader's sub-buffer, or in it.
+    // Mainline takes `lead == n` alone for that; but a parked writer that
+    // retries its switch shows an offset of 0 (not parked) for a moment
+    // before the client refuses again, and a reader then skipped an unread
+    // sub-buffer of a no-overwrite buffer.  `data` moves only once the
+    // writer is in.
+    if lead > n || (lead == n && s.data_index() == g.wrap(produced)) {
+        // The oldest sub-buffer still whole is the one after the writer's.
+        // What is skipped is lost to this reader, and counted.
         let oldest = produced.wrapping_sub(n).wrapping_add(1);
         s.set_lost(s.lost().wrapping_add(oldest.wrapping_sub(s.consumed())));
         s.set_consumed(oldest);

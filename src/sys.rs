@@ -10,6 +10,7 @@
 //! counted by hand, as in mainline.
 
 use crate::abi::{Rchan, RchanBuf};
+use core::ptr;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use kernel::str::{CStr, CStrExt};
@@ -169,6 +170,16 @@ pub(crate) unsafe fn switch_publish(
 pub(crate) unsafe fn buf_sync_wakeup(buf: *mut RchanBuf) {
     // SAFETY: The work item was initialised by `buf_init_sync`.
     unsafe { bindings::irq_work_sync(&raw mut (*buf).wakeup_work) };
+}
+
+/// Wakes every reader sleeping in `poll()` on `buf`.
+///
+/// # Safety
+///
+/// `buf` is valid and was set up by [`buf_init_sync`].
+pub(crate) unsafe fn buf_wake_readers(buf: *mut RchanBuf) {
+    // SAFETY: The wait queue was initialised by `buf_init_sync`.
+    unsafe { bindings::__wake_up(&raw mut (*buf).read_wait, bindings::TASK_INTERRUPTIBLE, 1, ptr::null_mut()) };
 }
 
 /// `poll_wait()` on `buf`'s wait queue.
