@@ -179,7 +179,14 @@ pub(crate) unsafe fn buf_sync_wakeup(buf: *mut RchanBuf) {
 /// `buf` is valid and was set up by [`buf_init_sync`].
 pub(crate) unsafe fn buf_wake_readers(buf: *mut RchanBuf) {
     // SAFETY: The wait queue was initialised by `buf_init_sync`.
-    unsafe { bindings::__wake_up(&raw mut (*buf).read_wait, bindings::TASK_INTERRUPTIBLE, 1, ptr::null_mut()) };
+    unsafe {
+        bindings::__wake_up(
+            &raw mut (*buf).read_wait,
+            bindings::TASK_INTERRUPTIBLE,
+            1,
+            ptr::null_mut(),
+        )
+    };
 }
 
 /// `poll_wait()` on `buf`'s wait queue.
