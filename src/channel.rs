@@ -15,7 +15,7 @@ use crate::abi::{self, Rchan, RchanBuf, RchanCallbacks, SubbufStartFn};
 use crate::ring::{self, Geometry, RingState};
 use crate::sys;
 use core::ptr;
-use kernel::alloc::{flags::GFP_KERNEL, KBox, KVec};
+use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
@@ -416,7 +416,7 @@ unsafe fn destroy_buf(buf: *mut RchanBuf) {
             sys::vunmap((*buf).start);
         }
         if !(*buf).page_array.is_null() {
-            let pages = KVec::from_raw_parts(
+            let pages = KVVec::from_raw_parts(
                 (*buf).page_array,
                 (*buf).page_count as usize,
                 (*chan).alloc_size / PAGE_SIZE,
@@ -536,7 +536,14 @@ unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
     }
 
     let n_pages = alloc_size / PAGE_SIZE;
-    let Ok(mut pages) = KVec::<*mut bindings::page>::with_capacity(n_pages, GFP_KERNEL) else {
+    // A buffer larger than all memory cannot be had: refused before any
+    // page is taken from others.  The page array may be large: kvmalloc,
+    // as mainline's kvcalloc.
+    let Ok(mut pages) = (if n_pages > sys::totalram_pages() {
+        Err(kernel::alloc::AllocError)
+    } else {
+        KVVec::<*mut bindings::page>::with_capacity(n_pages, GFP_KERNEL)
+    }) else {
         // SAFETY: `buf` is ours alone.
         unsafe { destroy_buf(buf) };
         return ptr::null_mut();

@@ -114,9 +114,19 @@ void rrelay_kref_init(struct kref *kref)
 	kref_init(kref);
 }
 
+/*
+ * A buffer page.  A large channel may ask for more than the machine can
+ * spare: reclaim may run, but the allocation fails rather than wake the
+ * OOM killer (mainline's GFP_KERNEL loop may kill a process instead).
+ */
 struct page *rrelay_alloc_zeroed_page(void)
 {
-	return alloc_page(GFP_KERNEL | __GFP_ZERO);
+	return alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+}
+
+unsigned long rrelay_totalram_pages(void)
+{
+	return totalram_pages();
 }
 
 void rrelay_free_page(struct page *page)

@@ -23,6 +23,7 @@ void rrelay_kref_get(struct kref *kref);
 bool rrelay_kref_put(struct kref *kref);
 void rrelay_kref_init(struct kref *kref);
 struct page *rrelay_alloc_zeroed_page(void);
+unsigned long rrelay_totalram_pages(void);
 void rrelay_free_page(struct page *page);
 void *rrelay_vmap(struct page **pages, unsigned int count);
 void rrelay_vunmap(void *addr);

@@ -44,6 +44,7 @@ mod c {
         pub(super) fn rrelay_kref_put(kref: *mut bindings::kref) -> bool;
         pub(super) fn rrelay_kref_init(kref: *mut bindings::kref);
         pub(super) fn rrelay_alloc_zeroed_page() -> *mut bindings::page;
+        pub(super) fn rrelay_totalram_pages() -> kernel::ffi::c_ulong;
         pub(super) fn rrelay_free_page(page: *mut bindings::page);
         pub(super) fn rrelay_vmap(pages: *mut *mut bindings::page, count: c_uint) -> *mut c_void;
         pub(super) fn rrelay_vunmap(addr: *mut c_void);
@@ -235,6 +236,12 @@ pub(crate) unsafe fn kref_put(kref: *mut bindings::kref) -> bool {
 }
 
 /// A zeroed page, or null.
+/// Pages of memory the kernel manages in all.
+pub(crate) fn totalram_pages() -> usize {
+    // SAFETY: Reads a counter; no precondition.
+    unsafe { c::rrelay_totalram_pages() as usize }
+}
+
 pub(crate) fn alloc_zeroed_page() -> *mut bindings::page {
     // SAFETY: No preconditions; may sleep, as every caller may.
     unsafe { c::rrelay_alloc_zeroed_page() }

@@ -8,6 +8,7 @@
 
 #define CLIENT_RECORD_MAGIC	0x52524c59	/* "RRLY" */
 #define CLIENT_RECORD_MAX	8192
+#define CLIENT_HEADER_MAGIC	0x21524448	/* "HDR!": relay_client's header=N */
 
 struct client_record {
 	__u32 magic;

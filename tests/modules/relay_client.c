@@ -52,6 +52,9 @@ MODULE_PARM_DESC(global, "one global buffer instead of one per CPU");
 static bool reserve = true;
 module_param(reserve, bool, 0444);
 MODULE_PARM_DESC(reserve, "log every other record with relay_reserve() + fill (default) instead of relay_write()");
+static unsigned int header;
+module_param(header, uint, 0444);
+MODULE_PARM_DESC(header, "bytes of header to put at the start of every sub-buffer with subbuf_start_reserve() (0: none)");
 static bool real_fops;
 module_param(real_fops, bool, 0444);
 MODULE_PARM_DESC(real_fops, "create buffer files with rrelay_create_buf_file(): relay's own file operations, no debugfs proxy");
@@ -178,6 +181,26 @@ static int subbuf_start_overwrite(struct rchan_buf *buf, void *subbuf,
 	return 1;
 }
 
+/*
+ * A header at the start of every sub-buffer, reserved so that records
+ * follow it: CLIENT_HEADER_MAGIC, then the sub-buffer's number, then
+ * zeros.  Logging goes on unless the buffer is full, as in mainline
+ * clients that do this.
+ */
+static int subbuf_start_header(struct rchan_buf *buf, void *subbuf,
+			       void *prev_subbuf)
+{
+	u32 *h = subbuf;
+
+	if (relay_buf_full(buf))
+		return 0;
+	memset(subbuf, 0, header);
+	h[0] = CLIENT_HEADER_MAGIC;
+	h[1] = buf->subbufs_produced;
+	subbuf_start_reserve(buf, header);
+	return 1;
+}
+
 static struct dentry *create_buf_file(const char *filename,
 				      struct dentry *parent, umode_t mode,
 				      struct rchan_buf *buf, int *is_global)
@@ -209,6 +232,12 @@ static const struct rchan_callbacks cb_overwrite = {
 	.remove_buf_file	= remove_buf_file,
 };
 
+static const struct rchan_callbacks cb_header = {
+	.subbuf_start		= subbuf_start_header,
+	.create_buf_file	= create_buf_file,
+	.remove_buf_file	= remove_buf_file,
+};
+
 static const struct rchan_callbacks cb_no_create = {
 	.remove_buf_file	= remove_buf_file,
 };
@@ -225,6 +254,10 @@ static void invalid_opens(void)
 		{ 0x10000, 0x10000, &cb_drop },		/* product > UINT_MAX */
 		{ SIZE_MAX, 2, &cb_drop },
 		{ 4096, SIZE_MAX, &cb_drop },
+#if CLIENT_HAS_STATS
+		/* More than all memory: mainline would call the OOM killer. */
+		{ 1 << 20, 4095, &cb_drop },
+#endif
 		{ 4096, 4, NULL },
 		{ 4096, 4, &cb_no_create },
 	};
@@ -309,9 +342,11 @@ static const struct file_operations ctl_fops = {
 
 static int __init relay_client_init(void)
 {
+	if (header && (header < 8 || header >= subbuf_size - 1))
+		return -EINVAL;
 	dir = debugfs_create_dir(CLIENT_NAME, NULL);
 	chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
-			  overwrite ? &cb_overwrite : &cb_drop, NULL);
+			  header ? &cb_header : overwrite ? &cb_overwrite : &cb_drop, NULL);
 	if (!chan) {
 		debugfs_remove(dir);
 		return -EINVAL;

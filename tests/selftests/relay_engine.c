@@ -242,6 +242,36 @@ TEST(too_big_record_is_counted_and_disturbs_nothing)
  * second sub-buffer is all padding, and its read position skips that
  * padding into the first sub-buffer, which was already read.
  */
+/*
+ * A client that reserves a header in every sub-buffer from its
+ * subbuf_start callback (subbuf_start_reserve()): the reader sees each
+ * header, then that sub-buffer's records; a record that no longer fits
+ * after the header goes to the next sub-buffer.
+ */
+TEST(subbuf_start_reserve_puts_a_header_before_each_subbuffer)
+{
+	static const int records[] = { 40, 40, 20 };
+	size_t off = 0;
+	struct parsed p;
+	__u32 h[4];
+	ssize_t len;
+	int i;
+
+	ASSERT_EQ(0, load("header=16"));
+	ASSERT_EQ(0, client_emit(0, 100, 100, 0));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(3 * 16 + 100 * 100, len);
+	for (i = 0; i < 3; i++) {
+		memcpy(h, data + off, sizeof(h));
+		EXPECT_EQ(CLIENT_HEADER_MAGIC, h[0]);
+		EXPECT_EQ(i, h[1]);
+		ASSERT_EQ(0, parse(data + off + 16, records[i] * 100, 0, &p));
+		EXPECT_EQ(i * 40, p.first_seq);
+		off += 16 + records[i] * 100;
+	}
+	unload();
+}
+
 TEST(flushing_empty_subbuffers_never_repeats_data)
 {
 	struct parsed p;
@@ -1017,7 +1047,7 @@ TEST(invalid_relay_open_arguments_return_null)
 		if (sscanf(line, "invalid_open %d/%d", &ok, &total) == 2)
 			break;
 	fclose(f);
-	EXPECT_EQ(7, total);
+	EXPECT_EQ(8, total);
 	EXPECT_EQ(total, ok);
 	unload();
 }
