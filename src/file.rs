@@ -111,6 +111,18 @@ fn step_seeing_writer(
     step(s)
 }
 
+/// After a copy the writer may have overwritten (not returned): back to
+/// the live fields, where the next step finds the reader lapped, skips to
+/// the oldest whole sub-buffer and counts the loss.  False once a writer
+/// lapping again and again has kept the reader here for a buffer's worth
+/// of tries: the read then returns what it has.
+fn drop_copy(s: &mut BufState, snapshot_tried: &mut bool, discarded: &mut usize) -> bool {
+    s.drop_snapshot();
+    *snapshot_tried = false;
+    *discarded += 1;
+    *discarded <= s.geometry().n_subbufs()
+}
+
 /// Copies what is available, up to `count` bytes, through `copy(to_offset,
 /// from, len)` (which returns the bytes it could not copy), and consumes
 /// what was copied.  Returns the bytes copied, or `-EFAULT` when a fault
@@ -155,13 +167,7 @@ unsafe fn read_with(
         let number = ring::number_at(&s, &geo, pos);
         let left = copy(written, s.addr(pos), len);
         if s.lapped_since_copy(number) {
-            // Not returned; the next step finds the reader lapped, skips
-            // to the oldest whole sub-buffer and counts the loss.  A writer
-            // lapping again and again cannot keep the reader here forever.
-            s.drop_snapshot();
-            snapshot_tried = false;
-            discarded += 1;
-            if discarded > geo.n_subbufs() {
+            if !drop_copy(&mut s, &mut snapshot_tried, &mut discarded) {
                 break;
             }
             continue;
@@ -311,10 +317,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
                 } else if s.lapped_since_copy(number) {
                     // SAFETY: The page is ours, and not in the pipe.
                     unsafe { sys::put_page(page) };
-                    s.drop_snapshot();
-                    snapshot_tried = false;
-                    discarded += 1;
-                    if discarded > geo.n_subbufs() {
+                    if !drop_copy(&mut s, &mut snapshot_tried, &mut discarded) {
                         break;
                     }
                     continue;
