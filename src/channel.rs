@@ -165,21 +165,37 @@ impl BufState {
     /// offline (no writer).
     ///
     /// Returns whether a snapshot is now in use.
+    ///
+    /// A writer that only keeps preemption off (`__relay_write()`, or
+    /// `relay_reserve()` without interrupts off) may be caught inside a
+    /// switch, with `produced` moved on but not `data` or `offset`: such a
+    /// snapshot is not used.  It is taken again a few times, then the live
+    /// fields serve, as in mainline.
     pub(crate) fn snapshot_writer(&mut self) -> bool {
-        let (mut produced, mut offset) = (0usize, 0usize);
-        let mut data: *mut c_void = ptr::null_mut();
-        // SAFETY: `buf` is live (type invariant); the out pointers are
-        // valid locals.
-        if unsafe { sys::writer_snapshot(self.buf, &mut produced, &mut offset, &mut data) }.is_ok()
-        {
-            let data_index = self.geo.subbuf_of(data as usize - self.addr(0) as usize);
-            self.writer = Some(WriterPos {
-                produced,
-                offset,
-                data_index,
-            });
+        for _ in 0..3 {
+            let (mut produced, mut offset) = (0usize, 0usize);
+            let mut data: *mut c_void = ptr::null_mut();
+            // SAFETY: `buf` is live (type invariant); the out pointers are
+            // valid locals.
+            let taken =
+                unsafe { sys::writer_snapshot(self.buf, &mut produced, &mut offset, &mut data) };
+            if taken.is_err() {
+                return false;
+            }
+            let data_index = self
+                .geo
+                .subbuf_of((data as usize).wrapping_sub(self.addr(0) as usize));
+            // Parked (in no sub-buffer), or in sub-buffer number `produced`.
+            if offset == self.geo.subbuf_size() + 1 || data_index == self.geo.wrap(produced) {
+                self.writer = Some(WriterPos {
+                    produced,
+                    offset,
+                    data_index,
+                });
+                return true;
+            }
         }
-        self.writer.is_some()
+        false
     }
 
     /// Whether a snapshot of the writer is in use.
@@ -320,7 +336,13 @@ impl RingState for BufState {
         // Orders the writer's stores of `produced` and `offset` before the
         // load (see `ring::pin_for_splice`).
         smp_mb(Full);
-        self.pin_slot(subbuf).pins.load(ordering::Relaxed) != 0
+        // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
+        // invariant).
+        let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
+        // Past the end cannot happen (`subbuf < n_subbufs`); were it to,
+        // the writer stops rather than panic.
+        pins.get(subbuf)
+            .is_none_or(|p| p.pins.load(ordering::Relaxed) != 0)
     }
     fn pin(&mut self, subbuf: usize) {
         // Fully ordered: the pin is visible before the reader looks at
@@ -329,6 +351,9 @@ impl RingState for BufState {
     }
     fn unpin(&mut self, subbuf: usize) {
         self.pin_slot(subbuf).unpin();
+    }
+    fn client_decides(&self) -> bool {
+        self.subbuf_start.is_some()
     }
     fn lost(&self) -> usize {
         // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type

@@ -70,20 +70,23 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
 ) -> c_uint {
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
+    // SAFETY: As above; the arguments are the poll operation's.
+    let readable = unsafe { sys::file_readable(filp) };
+    if readable {
+        // SAFETY: As above.
+        unsafe { sys::buf_poll_wait(filp, buf, wait) };
+    }
+    // Looked at once queued (mainline looks before): a relay_close() that
+    // sets it after this look wakes the queue this poller is on.
     // SAFETY: As above.
     if unsafe { ptr::read_volatile(&raw const (*buf).finalized) } != 0 {
         return bindings::POLLERR;
     }
     let mut mask = 0;
-    // SAFETY: As above; the arguments are the poll operation's.
-    if unsafe { sys::file_readable(filp) } {
-        // SAFETY: As above.
-        unsafe { sys::buf_poll_wait(filp, buf, wait) };
-        // SAFETY: As above.
-        let s = unsafe { BufState::new(buf) };
-        if !ring::is_empty(&s, s.geometry()) {
-            mask |= bindings::POLLIN | bindings::POLLRDNORM;
-        }
+    // SAFETY: As above.
+    let s = unsafe { BufState::new(buf) };
+    if readable && !ring::is_empty(&s, s.geometry()) {
+        mask |= bindings::POLLIN | bindings::POLLRDNORM;
     }
     mask
 }
@@ -269,6 +272,8 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
     let mut discarded = 0;
     let mut snapshot_tried = false;
     let mut subbuf_in_progress = None;
+    // SAFETY: The caller locked the pipe, a live one.
+    let copy_only = unsafe { sys::pipe_is_sendfile_pipe(pipe) };
     // SAFETY: A live file, process context.
     unsafe { sys::file_lock(filp) };
     while spliced < len {
@@ -292,7 +297,10 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
         subbuf_in_progress = Some(number);
         let chunk = avail.min(len - spliced).min(PAGE_SIZE - pos % PAGE_SIZE);
         // A snapshot shows the writer's own sub-buffer, never pinnable.
-        let pinned = if s.has_snapshot() {
+        // sendfile()'s internal pipe is not pinned either: it goes on into
+        // a socket (blktrace's network mode) whose queue keeps the pages
+        // after the pipe lets them go, so those bytes are copied.
+        let pinned = if s.has_snapshot() || copy_only {
             None
         } else {
             ring::pin_for_splice(&mut s, &geo, pos)
@@ -409,7 +417,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
                 full_count: s.full_count() as u64,
                 big_count: s.big_count() as u64,
                 finalized,
-                lost_subbufs: s.lost() as u32,
+                lost_subbufs: s.lost().min(u32::MAX as usize) as u32,
             };
             sys::put_user_struct(user, &info)
         }

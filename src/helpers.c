@@ -21,6 +21,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/pipe_fs_i.h>
+#include <linux/sched.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -249,6 +250,12 @@ static int rrelay_file_mmap_prepare(struct vm_area_desc *desc)
 	desc->vm_ops = &rrelay_mmap_ops;
 	desc->private_data = buf;
 	return 0;
+}
+
+/* The pipe do_splice_direct() (sendfile) keeps for this task. */
+bool rrelay_pipe_is_sendfile_pipe(struct pipe_inode_info *pipe)
+{
+	return pipe == current->splice_pipe;
 }
 
 /* Pipe buffers splice may still add (the pipe is locked by the caller). */

@@ -195,6 +195,12 @@ pub trait RingState {
         let _ = completed;
         self.pinned(next)
     }
+    /// Whether a client's `subbuf_start` makes the decision (rather than
+    /// the default "go on unless full", which never lets a writer into a
+    /// full buffer and so never needs to see a pin first).
+    fn client_decides(&self) -> bool {
+        true
+    }
 }
 
 /// Whether the writer has no sub-buffer to move to (`relay_buf_full()`):
@@ -244,7 +250,9 @@ fn subbuf_start<S: RingState>(
     if full {
         s.set_full_count(s.full_count().wrapping_add(1));
     }
-    decide(s, new, prev, full) && !pinned
+    // A pinned sub-buffer is not offered to the client at all: its
+    // callback may write a header into it even when told it is full.
+    !pinned && decide(s, new, prev, full)
 }
 
 /// Empties the buffer and restarts it at sub-buffer 0, asking the decision
@@ -336,7 +344,7 @@ pub fn switch_subbuf<S: RingState>(
         // pin, which matters only if the decision lets it in: with every
         // sub-buffer unread (a full buffer's refused writes) that check
         // waits until then, and costs nothing when the answer is stop.
-        deferred = s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
+        deferred = !s.client_decides() && s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
         !deferred && s.publish(None, new)
     };
     if !subbuf_start(s, g, new, true, pinned, decide) || (deferred && s.publish(None, new)) {
@@ -454,15 +462,31 @@ fn consume_finished<S: RingState>(s: &mut S, g: &Geometry) {
 
 /// Whether a reader has unread bytes (`relay_file_read_avail()`); jumps the
 /// read position forward when the writer lapped the reader.
+/// Moves a lapped reader to sub-buffer number `oldest`; what it skips is
+/// lost to it, and counted.
+fn skip_to<S: RingState>(s: &mut S, g: &Geometry, oldest: usize) {
+    s.set_lost(s.lost().wrapping_add(oldest.wrapping_sub(s.consumed())));
+    s.set_consumed(oldest);
+    s.set_bytes_consumed(0);
+    consume_finished(s, g);
+}
+
 fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
     let size = g.subbuf_size();
     let n = g.n_subbufs();
     consume_finished(s, g);
     let produced = s.produced();
+    let lead = produced.wrapping_sub(s.consumed());
     if s.offset() > size {
+        // Parked: the writer is in no sub-buffer, so the last `n` it
+        // completed are all whole.  A reader further behind skips to the
+        // oldest of them (a flight recorder its client stopped stays
+        // readable), and counts what it skipped.
+        if lead > n {
+            skip_to(s, g, produced.wrapping_sub(n));
+        }
         return produced != s.consumed();
     }
-    let lead = produced.wrapping_sub(s.consumed());
     // Lapped once the writer is past the reader's sub-buffer, or in it.
     // Mainline takes `lead == n` alone for that; but a parked writer that
     // retries its switch shows an offset of 0 (not parked) for a moment
@@ -471,12 +495,7 @@ fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
     // writer is in.
     if lead > n || (lead == n && s.data_index() == g.wrap(produced)) {
         // The oldest sub-buffer still whole is the one after the writer's.
-        // What is skipped is lost to this reader, and counted.
-        let oldest = produced.wrapping_sub(n).wrapping_add(1);
-        s.set_lost(s.lost().wrapping_add(oldest.wrapping_sub(s.consumed())));
-        s.set_consumed(oldest);
-        s.set_bytes_consumed(0);
-        consume_finished(s, g);
+        skip_to(s, g, produced.wrapping_sub(n).wrapping_add(1));
     }
     let consumed = s.consumed();
     let mut write_pos = g.wrap(produced) * size + s.offset();
@@ -599,8 +618,9 @@ pub fn pin_for_splice<S: RingState>(s: &mut S, g: &Geometry, pos: usize) -> Opti
         return None;
     }
     s.pin(slot);
-    // Parked short of it, the writer will see the pin.
-    if may_be_reused(s, g, number) {
+    // Parked short of it, the writer will see the pin.  Still complete,
+    // too: a relay_reset() meanwhile restarts the writer at 0.
+    if s.produced() == number || may_be_reused(s, g, number) {
         s.unpin(slot);
         return None;
     }

@@ -42,6 +42,7 @@ struct rchan_buf *rrelay_this_cpu_buf(struct rchan *chan);
 const char *rrelay_param_chan(void);
 extern const struct file_operations rrelay_marker_fops;
 unsigned int rrelay_pipe_free_slots(struct pipe_inode_info *pipe);
+bool rrelay_pipe_is_sendfile_pipe(struct pipe_inode_info *pipe);
 ssize_t rrelay_splice_page(struct pipe_inode_info *pipe, struct page *page,
 			   unsigned int offset, unsigned int len,
 			   unsigned long private);

@@ -67,6 +67,7 @@ mod c {
             iter: *mut bindings::iov_iter,
         ) -> usize;
         pub(super) fn rrelay_pipe_free_slots(pipe: *mut bindings::pipe_inode_info) -> c_uint;
+        pub(super) fn rrelay_pipe_is_sendfile_pipe(pipe: *mut bindings::pipe_inode_info) -> bool;
         pub(super) fn rrelay_splice_page(
             pipe: *mut bindings::pipe_inode_info,
             page: *mut bindings::page,
@@ -582,6 +583,17 @@ pub(crate) fn get_user_struct<T: Copy>(addr: usize, value: &mut T) -> kernel::er
     } else {
         Err(kernel::error::code::EFAULT)
     }
+}
+
+/// Whether `pipe` is the internal pipe of this task's `sendfile()`
+/// (`do_splice_direct()`).
+///
+/// # Safety
+///
+/// `pipe` is live.
+pub(crate) unsafe fn pipe_is_sendfile_pipe(pipe: *mut bindings::pipe_inode_info) -> bool {
+    // SAFETY: Per the contract; only the pointer is compared.
+    unsafe { c::rrelay_pipe_is_sendfile_pipe(pipe) }
 }
 
 /// How many more buffers `pipe` takes.

@@ -10,7 +10,8 @@
  *               clients do)
  *   emit        write "CPU COUNT SIZE CTX": log COUNT records of SIZE bytes
  *               on CPU from CTX (0 process, 1 softirq, 2 hardirq)
- *   ctl         write "flush", "reset", "close" or "invalid_open"
+ *   ctl         write "flush", "reset", "close", "freeze" (overwrite: refuse
+ *               every switch from now on) or "invalid_open"
  *   stats       read: full, big, emitted, invalid_open results
  *
  * Every record starts with struct client_record: the CPU, a per-CPU
@@ -175,10 +176,13 @@ out:
 	return ret ? ret : len;
 }
 
+/* ctl "freeze" stops a flight recorder: its client refuses every switch. */
+static bool frozen;
+
 static int subbuf_start_overwrite(struct rchan_buf *buf, void *subbuf,
 				  void *prev_subbuf)
 {
-	return 1;
+	return !READ_ONCE(frozen);
 }
 
 /*
@@ -295,6 +299,8 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 		invalid_opens();
 	} else if (!chan) {
 		ret = -ESHUTDOWN;
+	} else if (!strcmp(kbuf, "freeze")) {
+		WRITE_ONCE(frozen, true);
 	} else if (!strcmp(kbuf, "flush")) {
 		relay_flush(chan);
 	} else if (!strcmp(kbuf, "reset")) {

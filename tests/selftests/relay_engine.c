@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/rrelay.h>
@@ -916,6 +917,67 @@ TEST(lapped_reads_return_whole_records_and_count_the_loss)
 TEST(lapped_splices_return_whole_records_and_count_the_loss)
 {
 	check_lapped_reads_are_whole(_metadata, 1);
+}
+
+/*
+ * A flight recorder its client stops (subbuf_start refuses from then on)
+ * after it lapped the reader: the last four sub-buffers it completed are
+ * whole and readable, the nine before them counted lost.
+ */
+TEST(a_stopped_flight_recorder_stays_readable)
+{
+	struct rrelay_buf_info info;
+	struct parsed p;
+	ssize_t len;
+	int fd;
+
+	ASSERT_EQ(0, load("real_fops=1 overwrite=1"));
+	/* Seq 0..519 in sub-buffers 0..12 (40 each); 520.. refused. */
+	ASSERT_EQ(0, client_emit(0, 500, 100, 0));
+	ASSERT_EQ(0, client_ctl("freeze"));
+	ASSERT_EQ(0, client_emit(0, 100, 100, 0));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	len = 0;
+	for (ssize_t n; (n = read(fd, data + len, SUBBUF)) > 0; )
+		len += n;
+	ASSERT_EQ(160 * 100, len);
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	EXPECT_EQ(360, p.first_seq);
+	EXPECT_EQ(519, p.last_seq);
+	ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+	EXPECT_EQ(9, info.lost_subbufs);
+	close(fd);
+	unload();
+}
+
+/*
+ * sendfile() into a socket: the socket keeps the pages after the internal
+ * pipe lets them go, so those bytes are copied, and a writer lapping the
+ * buffer meanwhile changes nothing the socket has not sent yet.
+ */
+TEST(sendfile_into_a_socket_keeps_its_bytes_while_the_writer_laps)
+{
+	struct parsed p;
+	int fd, sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		SKIP(return, "no AF_UNIX sockets in this kernel (%s)", strerror(errno));
+	ASSERT_EQ(0, load("real_fops=1 overwrite=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, client_emit(0, 80, 100, 0));
+	ASSERT_EQ(4000, sendfile(sv[0], fd, NULL, 4000));
+	/* Ten laps of the ring while the socket holds seq 0..39. */
+	ASSERT_EQ(0, client_emit(0, 1600, 100, 0));
+	ASSERT_EQ(0, read_pipe(sv[1], data, 4000));
+	ASSERT_EQ(0, parse(data, 4000, 0, &p));
+	EXPECT_EQ(0, p.first_seq);
+	EXPECT_EQ(39, p.last_seq);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
+	unload();
 }
 
 TEST(splice_through_a_debugfs_proxy_file_is_refused)

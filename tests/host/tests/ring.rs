@@ -92,6 +92,10 @@ impl RingState for Buf {
     fn unpin(&mut self, i: usize) {
         self.pins[i] -= 1
     }
+    fn client_decides(&self) -> bool {
+        // A flight recorder is a client's callback; no-overwrite the default.
+        self.overwrite
+    }
     fn lost(&self) -> usize {
         self.lost
     }
@@ -534,4 +538,23 @@ fn reset_parks_the_writer_while_subbuffer_zero_is_pinned() {
     b.read_pipe(1);
     assert!(b.write(&record(3, 10)));
     assert_eq!((b.produced, b.data_index, b.offset), (0, 0, 10));
+}
+
+#[test]
+fn a_stopped_flight_recorder_stays_readable() {
+    // One record a sub-buffer: ten writes lap a ring of two four times.
+    let mut b = Buf::new(64, 2, true);
+    for seq in 0..10 {
+        assert!(b.write(&record(seq, 40)));
+    }
+    // The client stops the recorder: its next switch is refused, parked.
+    let geo = b.geo;
+    ring::switch_subbuf(&mut b, &geo, 40, &mut |_: &mut Buf, _, _, _| false);
+    assert_eq!(b.offset, 65);
+    // The last two sub-buffers it completed are whole and readable; the
+    // eight before them are counted lost.
+    let mut out = Vec::new();
+    b.read(1000, &mut out);
+    assert_eq!(parse(&out), [8, 9]);
+    assert_eq!(b.lost, 8);
 }
