@@ -916,9 +916,20 @@ pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_flush")]
 pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
     // SAFETY: The client passes null or its live channel.
+    let global = !chan.is_null() && unsafe { (*chan).is_global } != 0;
+    // SAFETY: As above.
     unsafe {
         for_each_buf_of_client(chan, |buf| {
-            relay_switch_subbuf(buf, 0);
+            if global {
+                // The client's lock serialises its writers, as in mainline.
+                relay_switch_subbuf(buf, 0);
+            } else {
+                // On the buffer's CPU, between its writer's records: a
+                // switch from here would race that writer (as mainline's
+                // does), which could then write into a sub-buffer already
+                // completed, and pinned by a splice.
+                sys::flush_on_buf_cpu(buf);
+            }
         })
     };
 }

@@ -341,6 +341,22 @@ void rrelay_put_page(struct page *page)
 	put_page(page);
 }
 
+static void rrelay_flush_here(void *buf)
+{
+	relay_switch_subbuf(buf, 0);
+}
+
+/*
+ * relay_flush()'s switch of a per-CPU buffer, run on the buffer's CPU with
+ * interrupts off there, so between records of its writer; directly when
+ * that CPU is offline (no writer).
+ */
+void rrelay_flush_on_buf_cpu(struct rchan_buf *buf)
+{
+	if (smp_call_function_single(buf->cpu, rrelay_flush_here, buf, 1))
+		relay_switch_subbuf(buf, 0);
+}
+
 struct rrelay_writer_pos {
 	struct rchan_buf *buf;
 	size_t produced, offset;

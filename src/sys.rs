@@ -85,6 +85,7 @@ mod c {
             len: usize,
         ) -> isize;
         pub(super) fn rrelay_put_page(page: *mut bindings::page);
+        pub(super) fn rrelay_flush_on_buf_cpu(buf: *mut RchanBuf);
         pub(super) fn rrelay_writer_snapshot(
             buf: *mut RchanBuf,
             produced: *mut usize,
@@ -664,6 +665,17 @@ pub(crate) unsafe fn splice_new_page(
 pub(crate) unsafe fn put_page(page: *mut bindings::page) {
     // SAFETY: Per the contract.
     unsafe { c::rrelay_put_page(page) }
+}
+
+/// `relay_flush()`'s sub-buffer switch of a per-CPU buffer, on the
+/// buffer's CPU (directly if that CPU is offline).
+///
+/// # Safety
+///
+/// `buf` is a live per-CPU buffer; process context, interrupts on.
+pub(crate) unsafe fn flush_on_buf_cpu(buf: *mut RchanBuf) {
+    // SAFETY: Per the contract.
+    unsafe { c::rrelay_flush_on_buf_cpu(buf) }
 }
 
 /// The writer's `produced`, `offset` and `data` of a per-CPU buffer, read
