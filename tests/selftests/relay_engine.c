@@ -64,19 +64,7 @@ static int client_ctl(const char *cmd)
 
 static long stat_of(const char *name)
 {
-	char buf[256], *p;
-	long v = -1;
-	FILE *f = fopen(CLIENT_DIR "/stats", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(buf, sizeof(buf), f)) {
-		p = strchr(buf, ' ');
-		if (p && !strncmp(buf, name, p - buf))
-			v = strtol(p + 1, NULL, 10);
-	}
-	fclose(f);
-	return v;
+	return stat_in(CLIENT_DIR "/stats", name);
 }
 
 /* Read a buffer file until read() returns 0; the byte count, or -errno. */

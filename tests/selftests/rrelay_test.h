@@ -42,6 +42,27 @@ static inline int is_dir(const char *path)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/*
+ * The number after "name " in a client's stats file (lines "name value"),
+ * or -1.
+ */
+static inline long stat_in(const char *path, const char *name)
+{
+	char line[256], *p;
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = strchr(line, ' ');
+		if (p && !strncmp(line, name, p - line))
+			v = strtol(p + 1, NULL, 10);
+	}
+	fclose(f);
+	return v;
+}
+
 /* Whether the running kernel has relay built in (CONFIG_RELAY=y). */
 static inline int kernel_has_relay(void)
 {

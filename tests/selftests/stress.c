@@ -178,19 +178,7 @@ static void *reader_main(void *arg)
 
 static long stat_of(const char *name)
 {
-	char line[128], *p;
-	long v = -1;
-	FILE *f = fopen(DIR "/stats", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		p = strchr(line, ' ');
-		if (p && !strncmp(line, name, p - line))
-			v = strtol(p + 1, NULL, 10);
-	}
-	fclose(f);
-	return v;
+	return stat_in(DIR "/stats", name);
 }
 
 static int online_cpus(void)
