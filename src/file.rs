@@ -323,8 +323,9 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
                 if page.is_null() {
                     -(bindings::ENOMEM as isize)
                 } else if s.lapped_since_copy(number) {
-                    // SAFETY: The page is ours, and not in the pipe.
-                    unsafe { sys::put_page(page) };
+                    // SAFETY: The page is ours alone (just allocated, not
+                    // in the pipe).
+                    unsafe { sys::free_page(page) };
                     if !drop_copy(&mut s, &mut snapshot_tried, &mut discarded) {
                         break;
                     }

@@ -336,11 +336,6 @@ ssize_t rrelay_splice_new_page(struct pipe_inode_info *pipe, struct page *page,
 	return add_to_pipe(pipe, &pbuf);
 }
 
-void rrelay_put_page(struct page *page)
-{
-	put_page(page);
-}
-
 static void rrelay_flush_here(void *buf)
 {
 	relay_switch_subbuf(buf, 0);

@@ -49,7 +49,6 @@ ssize_t rrelay_splice_page(struct pipe_inode_info *pipe, struct page *page,
 struct page *rrelay_copy_to_new_page(const void *from, size_t len);
 ssize_t rrelay_splice_new_page(struct pipe_inode_info *pipe, struct page *page,
 			       size_t len);
-void rrelay_put_page(struct page *page);
 void rrelay_flush_on_buf_cpu(struct rchan_buf *buf);
 int rrelay_writer_snapshot(struct rchan_buf *buf, size_t *produced,
 			   size_t *offset, void **data);

@@ -84,7 +84,6 @@ mod c {
             page: *mut bindings::page,
             len: usize,
         ) -> isize;
-        pub(super) fn rrelay_put_page(page: *mut bindings::page);
         pub(super) fn rrelay_flush_on_buf_cpu(buf: *mut RchanBuf);
         pub(super) fn rrelay_writer_snapshot(
             buf: *mut RchanBuf,
@@ -629,8 +628,8 @@ pub(crate) unsafe fn splice_page(
 }
 
 /// A page of the kernel's holding a copy of `len` bytes (at most a page)
-/// from `from`, to go into a pipe with [`splice_new_page`] or be dropped
-/// with [`put_page`]; null when no memory.
+/// from `from`, to go into a pipe with [`splice_new_page`] or be freed
+/// with [`free_page`]; null when no memory.
 ///
 /// # Safety
 ///
@@ -655,16 +654,6 @@ pub(crate) unsafe fn splice_new_page(
 ) -> isize {
     // SAFETY: Per the contract.
     unsafe { c::rrelay_splice_new_page(pipe, page, len) }
-}
-
-/// Drops a reference on `page`.
-///
-/// # Safety
-///
-/// The caller owns a reference on `page`.
-pub(crate) unsafe fn put_page(page: *mut bindings::page) {
-    // SAFETY: Per the contract.
-    unsafe { c::rrelay_put_page(page) }
 }
 
 /// `relay_flush()`'s sub-buffer switch of a per-CPU buffer, on the
