@@ -19,8 +19,9 @@ use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
+use kernel::processor::cpu_relax;
 use kernel::sync::atomic::{ordering, Atomic};
-use kernel::sync::barrier::{smp_mb, Full, Read};
+use kernel::sync::barrier::{smp_mb, Full, Read, Write};
 
 /// File mode of buffer files: `S_IRUSR`, root-only as in mainline.
 const BUF_FILE_MODE: bindings::umode_t = 0o400;
@@ -126,6 +127,10 @@ struct Buffer {
     /// Sub-buffers readers lost to the writer lapping them (readers only,
     /// under the file lock).
     lost: usize,
+    /// The writer's switches as a sequence count: odd while one is under
+    /// way (`ring::RingState::begin_switch`).  Written by the buffer's
+    /// writer only; readers wait for an even value.
+    switches: Atomic<u32>,
 }
 
 /// The rrelay side of a channel rrelay made.
@@ -213,13 +218,38 @@ impl BufState {
     /// newer bytes and must not be returned.  A read barrier orders the
     /// copy before the look at the writer, whose switch has a full barrier
     /// between moving on and writing.
+    ///
+    /// A writer inside a switch has not decided yet whether it enters the
+    /// sub-buffer: the reader waits for it to come out (a few hundred
+    /// instructions with interrupts or preemption off on its CPU), reading
+    /// the fields as a sequence-count reader, so that a refused switch
+    /// never makes a good copy look stale.
     pub(crate) fn lapped_since_copy(&self, number: usize) -> bool {
         smp_mb(Read);
         let live = Self {
             writer: None,
             ..*self
         };
-        ring::may_be_reused(&live, &self.geo, number)
+        let switches = &self.buffer().switches;
+        loop {
+            let start = switches.load(ordering::Acquire);
+            if let Some(stale) = ring::copy_is_stale(&live, &self.geo, number) {
+                // Pairs with the writer's write barrier before it makes
+                // the count even again.
+                smp_mb(Read);
+                if start % 2 == 0 && switches.load(ordering::Relaxed) == start {
+                    return stale;
+                }
+            }
+            cpu_relax();
+        }
+    }
+
+    /// The rrelay part of the buffer.
+    fn buffer(&self) -> &Buffer {
+        // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
+        // invariant).
+        unsafe { &*self.buf.cast::<Buffer>() }
     }
 
     pub(crate) fn geometry(&self) -> &Geometry {
@@ -363,6 +393,28 @@ impl RingState for BufState {
     fn set_lost(&mut self, v: usize) {
         // SAFETY: As above.
         unsafe { ptr::write_volatile(&raw mut (*self.buf.cast::<Buffer>()).lost, v) }
+    }
+    fn begin_switch(&mut self) {
+        let switches = &self.buffer().switches;
+        switches.store(
+            switches.load(ordering::Relaxed).wrapping_add(1),
+            ordering::Relaxed,
+        );
+        // The odd count is visible before any field the switch changes.
+        smp_mb(Write);
+    }
+    fn end_switch(&mut self) {
+        let switches = &self.buffer().switches;
+        // Release: every store of the switch is visible before the even
+        // count, and (a write barrier) before the records written next.
+        smp_mb(Write);
+        switches.store(
+            switches.load(ordering::Relaxed).wrapping_add(1),
+            ordering::Release,
+        );
+    }
+    fn switching(&self) -> bool {
+        self.buffer().switches.load(ordering::Relaxed) % 2 != 0
     }
     fn publish(&mut self, completed: Option<ring::Completed>, next: usize) -> bool {
         // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
@@ -521,6 +573,7 @@ unsafe fn create_buf(chan: *mut Rchan) -> *mut RchanBuf {
         rchan_buf: unsafe { core::mem::zeroed::<RchanBuf>() },
         pins: KVec::new(),
         lost: 0,
+        switches: Atomic::new(0),
     };
     let Ok(boxed) = KBox::new(buffer, GFP_KERNEL) else {
         return ptr::null_mut();

@@ -19,6 +19,7 @@ use kernel::bindings;
 use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::page::PAGE_SIZE;
+use kernel::sync::barrier::{smp_mb, Read};
 
 /// `open`: the file takes a reference on its buffer (from `i_private`).
 ///
@@ -427,32 +428,24 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
             match sys::get_user_struct(user, &mut req) {
                 Err(e) => Err(e),
                 Ok(()) => {
-                    // Read `produced` before the padding and again after:
-                    // pairs with the writer's barrier between setting a
-                    // sub-buffer's padding and counting it produced.
+                    // `produced` before the padding: pairs with the
+                    // writer's barrier between setting a sub-buffer's
+                    // padding and counting it produced.
                     let produced = s.produced() as u64;
-                    core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
-                    let n = geo.n_subbufs() as u64;
+                    smp_mb(Read);
                     let slot = geo.wrap(req.index as usize);
                     let padding = s.padding(slot) as u64;
-                    let writer_slot = s.data_index();
-                    core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
-                    let now = s.produced() as u64;
-                    // The slot is reused once the writer has moved into
-                    // number index + n: past it, or in it (a refused
-                    // switch leaves the writer where it was). A change of
-                    // `produced` meanwhile counts as reuse, to be safe.
-                    let lead = now.wrapping_sub(req.index);
-                    let reused =
-                        lead > n || (lead == n && (writer_slot == slot || now != produced));
                     if req.index >= produced {
                         Err(ENODATA)
-                    } else if reused {
+                    } else if s.lapped_since_copy(req.index as usize) {
+                        // The writer is in the slot again, or past it: the
+                        // padding read above, and what the caller copied
+                        // before asking, may belong to a newer sub-buffer.
                         Err(ESTALE)
                     } else {
                         req.offset = (slot * geo.subbuf_size()) as u64;
                         req.length = geo.subbuf_size() as u64 - padding;
-                        req.produced = now;
+                        req.produced = produced;
                         sys::put_user_struct(user, &req)
                     }
                 }

@@ -162,7 +162,9 @@ pub trait RingState {
     fn padding(&self, subbuf: usize) -> usize;
     /// Sets [`RingState::padding`].
     fn set_padding(&mut self, subbuf: usize, v: usize);
-    /// Switches refused because the buffer was full (`stats.full_count`).
+    /// Records dropped because a switch was refused (`stats.full_count`):
+    /// the buffer was full, the next sub-buffer pinned, or the client's
+    /// `subbuf_start` said stop.
     fn full_count(&self) -> usize;
     /// Sets [`RingState::full_count`].
     fn set_full_count(&mut self, v: usize);
@@ -186,6 +188,16 @@ pub trait RingState {
     fn lost(&self) -> usize;
     /// Sets [`RingState::lost`].
     fn set_lost(&mut self, v: usize);
+    /// The writer enters a switch: until [`RingState::end_switch`] its
+    /// fields are in motion and its decision is not made, so a reader
+    /// asking whether the writer is back in a sub-buffer must wait
+    /// ([`copy_is_stale`]).  The kernel makes the pair a sequence count.
+    fn begin_switch(&mut self);
+    /// The writer leaves the switch, entered or parked.
+    fn end_switch(&mut self);
+    /// Whether the writer is between [`RingState::begin_switch`] and
+    /// [`RingState::end_switch`].
+    fn switching(&self) -> bool;
     /// Publishes a switch, once the writer has stored the new `produced`
     /// and `offset`: the sub-buffer completed (if the writer was not
     /// parked) goes to readers, then answers [`RingState::pinned`] for
@@ -231,8 +243,9 @@ pub fn is_parked<S: RingState>(s: &S, g: &Geometry) -> bool {
 pub trait SubbufStart<S>: FnMut(&mut S, usize, bool, bool) -> bool {}
 impl<S, F: FnMut(&mut S, usize, bool, bool) -> bool> SubbufStart<S> for F {}
 
-/// Counts a full buffer and asks the decision (`relay_subbuf_start()`);
-/// `pinned` is whether a reader pins `new`.
+/// Asks the decision (`relay_subbuf_start()`); `pinned` is whether a
+/// reader pins `new`.  Counting a refusal is the caller's: only a refused
+/// switch that drops a record counts.
 ///
 /// A pinned sub-buffer is full whatever the client says: a flight
 /// recorder's "always go on" must not rewrite pages a pipe still holds.
@@ -247,9 +260,6 @@ fn subbuf_start<S: RingState>(
     decide: &mut impl SubbufStart<S>,
 ) -> bool {
     let full = pinned || s.produced().wrapping_sub(s.consumed()) >= g.n_subbufs();
-    if full {
-        s.set_full_count(s.full_count().wrapping_add(1));
-    }
     // A pinned sub-buffer is not offered to the client at all: its
     // callback may write a header into it even when told it is full.
     !pinned && decide(s, new, prev, full)
@@ -302,8 +312,36 @@ pub struct Switch {
 /// `big_count` without switching.  Otherwise the current sub-buffer is
 /// completed (its padding recorded, `produced` advanced) unless the writer
 /// was parked, and the decision is asked for the next one: a refusal parks
-/// the writer at `subbuf_size + 1`, so every later write comes back here.
+/// the writer at `subbuf_size + 1`, so every later write comes back here,
+/// and drops the record, counted in `full_count` (a switch with no record,
+/// `relay_flush()`'s, drops nothing and counts nothing).
+///
+/// All of it runs between [`RingState::begin_switch`] and
+/// [`RingState::end_switch`]: a reader never takes the writer's passing
+/// `offset` of 0 for a writer back in a sub-buffer it then refuses.
 pub fn switch_subbuf<S: RingState>(
+    s: &mut S,
+    g: &Geometry,
+    length: usize,
+    decide: &mut impl SubbufStart<S>,
+) -> Switch {
+    if length > g.subbuf_size() {
+        s.set_big_count(s.big_count().wrapping_add(1));
+        return Switch {
+            length: 0,
+            completed: None,
+        };
+    }
+    s.begin_switch();
+    let switch = move_on(s, g, length, decide);
+    s.end_switch();
+    switch
+}
+
+/// The body of [`switch_subbuf`], for a record that fits a sub-buffer.
+// Inlined: it is the write path's switch.
+#[inline(always)]
+fn move_on<S: RingState>(
     s: &mut S,
     g: &Geometry,
     length: usize,
@@ -311,13 +349,6 @@ pub fn switch_subbuf<S: RingState>(
 ) -> Switch {
     let size = g.subbuf_size();
     let mut completed = None;
-    if length > size {
-        s.set_big_count(s.big_count().wrapping_add(1));
-        return Switch {
-            length: 0,
-            completed,
-        };
-    }
     let produced = s.produced();
     let new;
     let mut deferred = false;
@@ -349,6 +380,9 @@ pub fn switch_subbuf<S: RingState>(
     };
     if !subbuf_start(s, g, new, true, pinned, decide) || (deferred && s.publish(None, new)) {
         s.set_offset(g.parked());
+        if length != 0 {
+            s.set_full_count(s.full_count().wrapping_add(1));
+        }
         return Switch {
             length: 0,
             completed,
@@ -591,6 +625,21 @@ pub fn may_be_reused<S: RingState>(s: &S, g: &Geometry, number: usize) -> bool {
     let lead = s.produced().wrapping_sub(number);
     let n = g.n_subbufs();
     lead > n || (lead == n && !is_parked(s, g))
+}
+
+/// Whether bytes a reader copied from sub-buffer number `number` may be
+/// newer than that sub-buffer ([`may_be_reused`]), or `None` while the
+/// writer is inside a switch: its answer is not known yet, and the reader
+/// asks again once the writer is out.  Outside a switch a writer with
+/// `lead == n` is either parked (refused: the sub-buffer is intact) or in
+/// the sub-buffer, so a refused switch never makes a copy stale -- in a
+/// no-overwrite buffer, where a switch into unread data is always
+/// refused, no copy of an unconsumed sub-buffer ever is.
+pub fn copy_is_stale<S: RingState>(s: &S, g: &Geometry, number: usize) -> Option<bool> {
+    if s.switching() {
+        return None;
+    }
+    Some(may_be_reused(s, g, number))
 }
 
 /// Consumes `bytes` read from `pos`, as returned by [`read_step`].

@@ -45,6 +45,9 @@ MODULE_PARM_DESC(n_subbufs, "sub-buffers per buffer");
 static bool overwrite;
 module_param(overwrite, bool, 0444);
 MODULE_PARM_DESC(overwrite, "overwrite the oldest data when full");
+static bool callback;
+module_param(callback, bool, 0444);
+MODULE_PARM_DESC(callback, "no-overwrite decided by a subbuf_start callback returning !relay_buf_full(buf), instead of relay's default");
 static unsigned int record_size = 64;
 module_param(record_size, uint, 0444);
 MODULE_PARM_DESC(record_size, "bytes per record");
@@ -220,6 +223,19 @@ static int subbuf_start_overwrite(struct rchan_buf *buf, void *subbuf,
 	return 1;
 }
 
+/* The most common client policy: stop when full, asked in the callback. */
+static int subbuf_start_unless_full(struct rchan_buf *buf, void *subbuf,
+				    void *prev_subbuf)
+{
+	return !relay_buf_full(buf);
+}
+
+static const struct rchan_callbacks cb_unless_full = {
+	.subbuf_start		= subbuf_start_unless_full,
+	.create_buf_file	= create_buf_file,
+	.remove_buf_file	= remove_buf_file,
+};
+
 static const struct rchan_callbacks cb_drop = {
 	.create_buf_file	= create_buf_file,
 	.remove_buf_file	= remove_buf_file,
@@ -340,7 +356,8 @@ static int __init stress_client_init(void)
 		return -EINVAL;
 	dir = debugfs_create_dir("stress_client", NULL);
 	chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
-			  overwrite ? &cb_overwrite : &cb_drop, NULL);
+			  overwrite ? &cb_overwrite :
+			  callback ? &cb_unless_full : &cb_drop, NULL);
 	if (!chan) {
 		debugfs_remove(dir);
 		return -EINVAL;

@@ -17,6 +17,8 @@
  *     RRELAY_IOC_SUBBUF(i)          -> offset, length (0 padding included)
  *     copy length bytes at offset
  *     RRELAY_IOC_SUBBUF(i) again    -> -ESTALE: overwritten while copied
+ *                                      (never before i is consumed in
+ *                                      no-overwrite mode)
  *     RRELAY_IOC_CONSUME(1)         -> frees it (no-overwrite mode)
  *
  * lost_subbufs counts the sub-buffers that read() and splice() skipped
@@ -35,7 +37,7 @@ struct rrelay_buf_info {
 	__u64 produced;		/* sub-buffers completed */
 	__u64 consumed;		/* sub-buffers consumed */
 	__u64 offset;		/* bytes in the current one; subbuf_size + 1: stopped */
-	__u64 full_count;	/* switches refused or overwriting: buffer full */
+	__u64 full_count;	/* records dropped: their switch was refused */
 	__u64 big_count;	/* records dropped as larger than a sub-buffer */
 	__u32 finalized;	/* 1 once the channel is closed */
 	__u32 lost_subbufs;	/* skipped by readers the writer lapped */

@@ -23,7 +23,18 @@ struct Buf {
     full_count: usize,
     big_count: usize,
     overwrite: bool,
+    /// A client `subbuf_start` that answers `!relay_buf_full(buf)`: the
+    /// default policy, decided by the client.
+    callback: bool,
     lost: usize,
+    /// Inside `switch_subbuf` (`begin_switch` .. `end_switch`).
+    switching: bool,
+    /// A sub-buffer a reader copied (its number and bytes), whose copy is
+    /// checked with `copy_is_stale`, also from inside the writer's switch.
+    held: Option<(usize, Vec<u8>)>,
+    /// What `copy_is_stale` answered for `held` inside switches not yet
+    /// checked.
+    verdicts: Vec<Option<bool>>,
     /// Pins per sub-buffer, held by chunks in `pipe`.
     pins: Vec<usize>,
     /// Spliced chunks not yet read from the pipe, oldest first: position,
@@ -93,8 +104,25 @@ impl RingState for Buf {
         self.pins[i] -= 1
     }
     fn client_decides(&self) -> bool {
-        // A flight recorder is a client's callback; no-overwrite the default.
-        self.overwrite
+        // A flight recorder is a client's callback; no-overwrite the
+        // default, unless a callback answers for it.
+        self.overwrite || self.callback
+    }
+    fn publish(&mut self, _: Option<ring::Completed>, next: usize) -> bool {
+        // A reader looks in while the writer is half-way through.
+        self.probe();
+        self.pinned(next)
+    }
+    fn begin_switch(&mut self) {
+        assert!(!self.switching);
+        self.switching = true;
+    }
+    fn end_switch(&mut self) {
+        assert!(self.switching);
+        self.switching = false;
+    }
+    fn switching(&self) -> bool {
+        self.switching
     }
     fn lost(&self) -> usize {
         self.lost
@@ -105,9 +133,13 @@ impl RingState for Buf {
 }
 
 /// The default policy of a client without `subbuf_start` (go on unless
-/// full), or a flight recorder's (always go on).
+/// full), or a flight recorder's (always go on).  A reader looks in as
+/// the client decides.
 fn policy(overwrite: bool) -> impl FnMut(&mut Buf, usize, bool, bool) -> bool {
-    move |_, _, _, full| overwrite || !full
+    move |b, _, _, full| {
+        b.probe();
+        overwrite || !full
+    }
 }
 
 impl Buf {
@@ -125,7 +157,11 @@ impl Buf {
             full_count: 0,
             big_count: 0,
             overwrite,
+            callback: false,
             lost: 0,
+            switching: false,
+            held: None,
+            verdicts: Vec::new(),
             pins: vec![0; n],
             pipe: Default::default(),
         };
@@ -211,6 +247,71 @@ impl Buf {
         }
     }
 
+    /// A reader asks whether its copy is stale, from wherever the writer is.
+    fn probe(&mut self) {
+        if let Some((number, _)) = self.held {
+            let geo = self.geo;
+            let verdict = ring::copy_is_stale(self, &geo, number);
+            self.verdicts.push(verdict);
+        }
+    }
+
+    /// Whether the writer really is back in the sub-buffer number `number`
+    /// or past it: it completed the `n` after it, and is not parked short
+    /// of its slot.
+    fn writer_reentered(&self, number: usize) -> bool {
+        let n = self.geo.n_subbufs();
+        let lead = self.produced - number;
+        lead > n
+            || (lead == n
+                && !ring::is_parked(self, &self.geo)
+                && self.data_index == self.geo.wrap(number))
+    }
+
+    /// A reader copies sub-buffer number `number` (whole, with padding).
+    fn copy_subbuf(&mut self, number: usize) {
+        let start = self.geo.start_of(self.geo.wrap(number));
+        let bytes = self.mem[start..start + self.geo.subbuf_size()].to_vec();
+        self.held = Some((number, bytes));
+        self.verdicts.clear();
+    }
+
+    /// Checks the reader's copy as `RRELAY_IOC_SUBBUF` does after copying:
+    /// every answer the reader got from inside a switch, and the answer
+    /// now, must say stale exactly when the writer came back into the
+    /// sub-buffer's memory.  Returns the answer now.
+    fn check_copy(&mut self) -> bool {
+        let Some((number, copy)) = self.held.clone() else {
+            return false;
+        };
+        let geo = self.geo;
+        let back = self.writer_reentered(number);
+        for v in self.verdicts.drain(..) {
+            // Asked mid-switch: wait (`None`), or an answer that holds.
+            assert!(
+                v.is_none() || v == Some(back) || (v == Some(false) && back),
+                "copy of {number} called stale by a switch that did not enter it"
+            );
+        }
+        let now = ring::copy_is_stale(self, &geo, number).expect("outside a switch");
+        assert_eq!(now, back, "verdict on sub-buffer {number}");
+        if !now {
+            let start = geo.start_of(geo.wrap(number));
+            assert_eq!(
+                &self.mem[start..start + geo.subbuf_size()],
+                &copy[..],
+                "a copy called good changed under the reader"
+            );
+        }
+        if !self.overwrite && number >= self.consumed {
+            assert!(
+                !now,
+                "no-overwrite: unconsumed sub-buffer {number} called stale"
+            );
+        }
+        now
+    }
+
     fn check_invariants(&self) {
         let size = self.geo.subbuf_size();
         assert!(
@@ -282,6 +383,10 @@ enum Op {
     Consumed(usize),
     Splice(usize),
     ReadPipe(usize),
+    /// A reader copies one of the last `n` completed sub-buffers.
+    Copy(usize),
+    /// ... and asks whether its copy is stale.
+    Check,
 }
 
 fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
@@ -292,22 +397,29 @@ fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
         1 => (0..4usize).prop_map(Op::Consumed),
         2 => (1..3 * size).prop_map(Op::Splice),
         2 => (1..PIPE_SLOTS + 1).prop_map(Op::ReadPipe),
+        1 => (0..8usize).prop_map(Op::Copy),
+        2 => Just(Op::Check),
     ];
     prop::collection::vec(op, 1..300)
 }
 
-/// Runs `ops`, then drains; returns (records written and stored, records
-/// dropped, what readers got, the buffer).
-fn run(
-    size: usize,
-    n: usize,
-    overwrite: bool,
-    ops: &[Op],
-) -> (Vec<u32>, usize, Vec<u8>, Buf, usize, usize) {
+/// What a run did: records written and stored, records dropped, what
+/// readers got, the buffer, sub-buffers a client reported consumed.
+struct Outcome {
+    stored: Vec<u32>,
+    dropped: usize,
+    out: Vec<u8>,
+    b: Buf,
+    skipped: usize,
+}
+
+/// Runs `ops` (with a client callback deciding like the default policy if
+/// `callback`), then drains.
+fn run(size: usize, n: usize, overwrite: bool, callback: bool, ops: &[Op]) -> Outcome {
     let mut b = Buf::new(size, n, overwrite);
+    b.callback = callback;
     let mut stored = Vec::new();
     let mut dropped = 0;
-    let mut refused_flushes = 0;
     let mut skipped = 0;
     let mut out = Vec::new();
     let mut seq = 0u32;
@@ -321,11 +433,7 @@ fn run(
                 }
                 seq += 1;
             }
-            Op::Flush => {
-                let full_before = b.full_count;
-                b.flush();
-                refused_flushes += b.full_count - full_before;
-            }
+            Op::Flush => b.flush(),
             Op::Read(count) => {
                 // In overwrite mode a reader that stops mid-record and is
                 // lapped loses the record's tail; a read with room for a
@@ -350,6 +458,17 @@ fn run(
                     skipped += b.consumed - before;
                 }
             }
+            Op::Copy(k) => {
+                if b.produced > 0 {
+                    let back = k % b.produced.min(n);
+                    b.copy_subbuf(b.produced - 1 - back);
+                }
+            }
+            Op::Check => {
+                if b.check_copy() {
+                    b.held = None;
+                }
+            }
         }
         b.check_invariants();
     }
@@ -358,31 +477,36 @@ fn run(
         b.flush();
     }
     b.read(usize::MAX, &mut out);
-    (stored, dropped, out, b, refused_flushes, skipped)
+    Outcome {
+        stored,
+        dropped,
+        out,
+        b,
+        skipped,
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     /// No-overwrite: readers get exactly the stored records, in order,
-    /// each once, never padding; every other record was counted.
+    /// each once, never padding; every other record was counted, once.
     #[test]
     fn no_overwrite_delivers_every_stored_record_once(
-        size in 16usize..400, n in 1usize..6,
+        size in 16usize..400, n in 1usize..6, callback: bool,
         ops in (16usize..400).prop_flat_map(ops),
     ) {
-        let (stored, dropped, out, b, refused_flushes, skipped) = run(size, n, false, &ops);
-        let seqs = parse(&out);
-        if skipped == 0 {
-            prop_assert_eq!(&seqs, &stored);
+        let o = run(size, n, false, callback, &ops);
+        let seqs = parse(&o.out);
+        if o.skipped == 0 {
+            prop_assert_eq!(&seqs, &o.stored);
         } else {
             // Sub-buffers a client reported consumed are not read again.
             prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
-            prop_assert!(seqs.iter().all(|s| stored.contains(s)));
+            prop_assert!(seqs.iter().all(|s| o.stored.contains(s)));
         }
-        // The final flush may itself be refused when the buffer is full.
-        prop_assert!(b.full_count + b.big_count >= dropped + refused_flushes);
-        prop_assert!(b.full_count + b.big_count <= dropped + refused_flushes + 1);
+        // Flushes drop no record, so they count nothing.
+        prop_assert_eq!(o.b.full_count + o.b.big_count, o.dropped);
     }
 
     /// Overwrite: readers with room for a sub-buffer get an in-order
@@ -393,20 +517,33 @@ proptest! {
         size in 16usize..400, n in 2usize..6,
         ops in (16usize..400).prop_flat_map(ops),
     ) {
-        let (stored, dropped, out, b, refused_flushes, skipped) = run(size, n, true, &ops);
-        let seqs = parse(&out);
+        let o = run(size, n, true, false, &ops);
+        let seqs = parse(&o.out);
         prop_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
-        prop_assert!(seqs.iter().all(|s| stored.contains(s)));
+        prop_assert!(seqs.iter().all(|s| o.stored.contains(s)));
         // Whatever was stored and not read was lost to the writer, and
         // counted (or skipped by the client's own report).
-        if seqs.len() < stored.len() && skipped == 0 {
-            prop_assert!(b.lost > 0);
+        if seqs.len() < o.stored.len() && o.skipped == 0 {
+            prop_assert!(o.b.lost > 0);
         }
         // A flight recorder drops only what a pinned sub-buffer refuses
-        // (or what is too big), and counts each; beyond those, only
-        // switches over unread data count.
-        prop_assert!(b.full_count + b.big_count >= dropped + refused_flushes);
-        prop_assert!(b.full_count <= b.produced + dropped + refused_flushes);
+        // (or what is too big), and counts each exactly.
+        prop_assert_eq!(o.b.full_count + o.b.big_count, o.dropped);
+    }
+
+    /// `copy_is_stale` (ESTALE of `RRELAY_IOC_SUBBUF`, and the check after
+    /// every read() copy) says stale exactly when the writer is back in
+    /// the copied sub-buffer's memory, asked at any point of the writer's
+    /// switches, refused ones included: never for an unconsumed sub-buffer
+    /// of a no-overwrite buffer, and never for a copy that is intact.
+    /// `check_copy` asserts it; 1 and 2 sub-buffers are where a refused
+    /// switch is aimed at the very sub-buffer a reader holds.
+    #[test]
+    fn a_copy_is_stale_exactly_when_the_writer_is_back(
+        size in 16usize..200, n in 1usize..3, overwrite: bool, callback: bool,
+        ops in (16usize..200).prop_flat_map(ops),
+    ) {
+        run(size, n, overwrite, callback, &ops);
     }
 }
 
@@ -557,4 +694,39 @@ fn a_stopped_flight_recorder_stays_readable() {
     b.read(1000, &mut out);
     assert_eq!(parse(&out), [8, 9]);
     assert_eq!(b.lost, 8);
+}
+
+#[test]
+fn a_refused_flush_drops_nothing_and_counts_nothing() {
+    let mut b = Buf::new(64, 2, false);
+    assert!(b.write(&record(0, 40)));
+    // Completes sub-buffer 0 and enters 1, the last free one.
+    b.flush();
+    assert!(b.write(&record(1, 40)));
+    // Completes 1; 0 is unread, so the switch is refused: no record lost.
+    b.flush();
+    assert_eq!((b.produced, b.offset, b.full_count), (2, 65, 0));
+    // A record refused now is dropped, and counted.
+    assert!(!b.write(&record(2, 40)));
+    assert_eq!(b.full_count, 1);
+}
+
+#[test]
+fn a_refused_switch_into_a_held_subbuffer_leaves_its_copy_good() {
+    // Two sub-buffers of one record each: the reader holds a copy of
+    // number 0 while the writer, in 1, is refused its way back into 0.
+    for callback in [false, true] {
+        let mut b = Buf::new(64, 2, false);
+        b.callback = callback;
+        assert!(b.write(&record(0, 40)));
+        assert!(b.write(&record(1, 40)));
+        b.copy_subbuf(0);
+        assert!(!b.write(&record(2, 40)));
+        assert!(!b.write(&record(3, 40)));
+        assert_eq!((b.produced, b.offset), (2, 65));
+        // Asked from inside each refused switch: "wait", never "stale".
+        assert!(!b.verdicts.is_empty());
+        assert!(b.verdicts.iter().all(Option::is_none));
+        assert!(!b.check_copy());
+    }
 }
