@@ -11,7 +11,8 @@
  *   emit        write "CPU COUNT SIZE CTX": log COUNT records of SIZE bytes
  *               on CPU from CTX (0 process, 1 softirq, 2 hardirq)
  *   ctl         write "flush", "reset", "close", "freeze" (overwrite: refuse
- *               every switch from now on) or "invalid_open"
+ *               every switch from now on), "invalid_open", or
+ *               "half_switch CPU" (see half_switch())
  *   stats       read: full, big, emitted, invalid_open results
  *
  * Every record starts with struct client_record: the CPU, a per-CPU
@@ -281,10 +282,26 @@ static void invalid_opens(void)
 	}
 }
 
+/*
+ * The first store mainline's relay_switch_subbuf() makes, and nothing
+ * more: the current sub-buffer's padding, before subbufs_produced moves.
+ * This is what a reader on another CPU sees while that writer is between
+ * the two stores; "flush" then completes the switch (it stores the same
+ * padding again).  tests/selftests/read_race.c holds a reader there.
+ */
+static void half_switch(unsigned int cpu)
+{
+	struct rchan_buf *buf = *per_cpu_ptr(chan->buf, cpu);
+
+	WRITE_ONCE(buf->padding[buf->subbufs_produced % chan->n_subbufs],
+		   chan->subbuf_size - buf->offset);
+}
+
 static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 			 size_t len, loff_t *ppos)
 {
 	char kbuf[32];
+	unsigned int cpu;
 	int ret = len;
 
 	if (len >= sizeof(kbuf))
@@ -299,6 +316,11 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf,
 		invalid_opens();
 	} else if (!chan) {
 		ret = -ESHUTDOWN;
+	} else if (sscanf(kbuf, "half_switch %u", &cpu) == 1) {
+		if (cpu < nr_cpu_ids && cpu_possible(cpu) && *per_cpu_ptr(chan->buf, cpu))
+			half_switch(cpu);
+		else
+			ret = -EINVAL;
 	} else if (!strcmp(kbuf, "freeze")) {
 		WRITE_ONCE(frozen, true);
 	} else if (!strcmp(kbuf, "flush")) {
