@@ -13,6 +13,19 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+/*
+ * kselftest cuts a test off after 30 s.  The suite runs debug kernels
+ * under TCG on a shared 2-core host, where a healthy test that loads and
+ * unloads modules twenty times (stress.c's teardown race) took longer
+ * than that while the host built a kernel.  The bound only has to catch a
+ * hang: 240 s, under the guest's 300 s per program (tests/guest/init) and
+ * the boot's 900 s.  Included after kselftest_harness.h, before any TEST.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 240
+#endif
+
 #define RRELAY_KO	"/modules/rrelay.ko"
 #define DEBUGFS		"/sys/kernel/debug"
 

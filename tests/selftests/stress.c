@@ -5,11 +5,17 @@
  * one reader thread per buffer drains it by read(), splice() or mmap()
  * (by CPU number, in turn) and CPUs go offline and online through sysfs.
  * Every record read must be whole and read once; in no-overwrite mode
- * every record emitted must have been read or counted as dropped.  Then
+ * every record emitted must have been read or counted as dropped, exactly
+ * (emitted = read + full_count), with relay's default policy or a client
+ * callback returning !relay_buf_full(buf), with 8 sub-buffers or 2, by
+ * every reader kind and by mmap readers alone -- and no mmap reader may
+ * see ESTALE for a sub-buffer it has not consumed.  Then
  * channel teardown racing readers, and relay_close() waking readers that
  * sleep in poll().
  *
- * RRELAY_STRESS_SECONDS (default 3) bounds each run.
+ * RRELAY_STRESS_SECONDS (default 3) bounds each run.  RRELAY_STRESS_SEED
+ * (default 0; scripts/check sets it per soak round) rotates which reader
+ * kind each buffer gets and which CPU goes offline first.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -95,11 +101,20 @@ static void note(const unsigned char *p, size_t len)
 	pthread_mutex_unlock(&seen_lock);
 }
 
+/* One stress configuration. */
+struct config {
+	int overwrite;		/* a flight recorder: the client always goes on */
+	int callback;		/* no-overwrite decided by the client's callback */
+	int n_subbufs;
+	int method;		/* every reader's, or -1: by CPU number in turn */
+};
+
 struct reader {
 	pthread_t thread;
 	int cpu, method;	/* 0 read, 1 splice, 2 mmap */
 	int fd, pipe[2];
 	unsigned char *map;
+	size_t map_len;
 	unsigned char buf[CHUNK];
 };
 
@@ -207,6 +222,14 @@ static double seconds(void)
 	return s ? atof(s) : 3.0;
 }
 
+static unsigned int stress_seed(void)
+{
+	const char *s = getenv("RRELAY_STRESS_SEED");
+
+	/* Small: it is added to CPU numbers. */
+	return s ? strtoull(s, NULL, 0) % 1024 : 0;
+}
+
 static double now(void)
 {
 	struct timespec t;
@@ -219,10 +242,10 @@ static double now(void)
  * One run: writers everywhere, a reader per buffer, CPUs 1..N-1 going
  * offline and online in turn.  Returns the hotplug cycles done.
  */
-static long stress_run(struct __test_metadata *_metadata, int overwrite)
+static long stress_run(struct __test_metadata *_metadata, const struct config *cfg)
 {
 	static struct reader readers[MAX_CPUS];
-	int ncpu = online_cpus(), i, cpu = 0;
+	int ncpu = online_cpus(), i, cpu = stress_seed();
 	double end;
 	long cycles = 0;
 	char path[64];
@@ -231,8 +254,9 @@ static long stress_run(struct __test_metadata *_metadata, int overwrite)
 	FLAG_SET(stop_readers, 0);
 	run("rmmod stress_client 2>/dev/null; rmmod rrelay 2>/dev/null");
 	if (run("insmod " RRELAY_KO " chan=") ||
-	    run("insmod /modules/stress_client.ko record_size=%d subbuf_size=%d n_subbufs=%d%s",
-		RECORD, SUBBUF, NSUBBUF, overwrite ? " overwrite=1" : ""))
+	    run("insmod /modules/stress_client.ko record_size=%d subbuf_size=%d n_subbufs=%d%s%s",
+		RECORD, SUBBUF, cfg->n_subbufs, cfg->overwrite ? " overwrite=1" : "",
+		cfg->callback ? " callback=1" : ""))
 		return -1;
 	if (ncpu > MAX_CPUS)
 		ncpu = MAX_CPUS;
@@ -241,13 +265,14 @@ static long stress_run(struct __test_metadata *_metadata, int overwrite)
 
 		memset(r, 0, sizeof(*r));
 		r->cpu = i;
-		r->method = i % 3;
+		r->method = cfg->method < 0 ? (i + stress_seed()) % 3 : cfg->method;
+		r->map_len = SUBBUF * cfg->n_subbufs;
 		snprintf(path, sizeof(path), DIR "/cpu%d", i);
 		r->fd = open(path, O_RDONLY | O_NONBLOCK);
 		if (r->fd < 0 || pipe(r->pipe))
 			return -1;
 		if (r->method == 2) {
-			r->map = mmap(NULL, SUBBUF * NSUBBUF, PROT_READ, MAP_SHARED, r->fd, 0);
+			r->map = mmap(NULL, r->map_len, PROT_READ, MAP_SHARED, r->fd, 0);
 			if (r->map == MAP_FAILED)
 				return -1;
 		}
@@ -273,7 +298,7 @@ static long stress_run(struct __test_metadata *_metadata, int overwrite)
 	for (i = 0; i < ncpu; i++) {
 		pthread_join(readers[i].thread, NULL);
 		if (readers[i].map)
-			munmap(readers[i].map, SUBBUF * NSUBBUF);
+			munmap(readers[i].map, readers[i].map_len);
 		close(readers[i].pipe[0]);
 		close(readers[i].pipe[1]);
 		close(readers[i].fd);
@@ -301,36 +326,83 @@ static long lost_subbufs(void)
 	return lost;
 }
 
-TEST(no_overwrite_every_record_read_once_or_counted)
+/*
+ * A no-overwrite run: every record emitted was read exactly once or
+ * dropped and counted, each drop exactly once (full_count), and nothing
+ * was skipped -- by read() or splice() (lost) or by an mmap reader told
+ * ESTALE (mmap_skipped): no-overwrite sub-buffers are never reused before
+ * they are consumed.
+ */
+static void no_overwrite_conserves(struct __test_metadata *_metadata,
+				   const struct config *cfg, const char *name)
 {
 	long cycles, emitted, full, big, lost;
 
-	cycles = stress_run(_metadata, 0);
+	cycles = stress_run(_metadata, cfg);
 	ASSERT_LE(0, cycles);
 	emitted = stat_of("emitted");
 	full = stat_of("full");
 	big = stat_of("big");
 	lost = lost_subbufs();
-	printf("# stress no-overwrite, %d CPUs, %.0f s: %ld records emitted, %ld read, ",
-	       online_cpus(), seconds(), emitted, delivered);
-	printf("%ld dropped (counted), %ld hotplug cycles, %ld duplicates, %ld torn\n",
+	printf("# stress no-overwrite%s, %d CPUs, %.0f s, seed %u: %ld records emitted, %ld read, ",
+	       name, online_cpus(), seconds(), stress_seed(), emitted, delivered);
+	printf("%ld dropped (counted), %ld hotplug cycles, %ld duplicates, %ld torn, ",
 	       full, cycles, duplicates, torn);
+	printf("%ld mmap ESTALE\n", mmap_skipped);
 	EXPECT_LT(0, delivered);
 	EXPECT_EQ(0, torn);
 	EXPECT_EQ(0, duplicates);
 	EXPECT_EQ(0, big);
 	EXPECT_EQ(0, mmap_skipped);
-	/* Nothing is ever overwritten, so no reader may skip anything. */
 	EXPECT_EQ(0, lost);
 	EXPECT_EQ(emitted, delivered + full);
 	EXPECT_EQ(0, run("rmmod stress_client"));
 }
 
+TEST(no_overwrite_every_record_read_once_or_counted)
+{
+	const struct config cfg = { .n_subbufs = NSUBBUF, .method = -1 };
+
+	no_overwrite_conserves(_metadata, &cfg, "");
+}
+
+/* The callback, not a pre-check, decides what a refused switch is. */
+TEST(no_overwrite_callback_counts_each_drop_once)
+{
+	const struct config cfg = { .callback = 1, .n_subbufs = 2, .method = -1 };
+
+	no_overwrite_conserves(_metadata, &cfg, " (callback, 2 sub-buffers)");
+}
+
+/* Every switch is aimed at the sub-buffer an mmap reader holds. */
+TEST(no_overwrite_mmap_readers_never_see_estale)
+{
+	const struct config cfg = { .n_subbufs = 2, .method = 2 };
+
+	no_overwrite_conserves(_metadata, &cfg, " (mmap only, 2 sub-buffers)");
+}
+
+TEST(no_overwrite_mmap_readers_never_see_estale_with_a_callback)
+{
+	const struct config cfg = { .callback = 1, .n_subbufs = 2, .method = 2 };
+
+	no_overwrite_conserves(_metadata, &cfg, " (mmap only, callback, 2 sub-buffers)");
+}
+
+/* Splice pins sub-buffers: a pinned one refuses the writer, counted too. */
+TEST(no_overwrite_splice_readers_count_each_drop_once)
+{
+	const struct config cfg = { .n_subbufs = 2, .method = 1 };
+
+	no_overwrite_conserves(_metadata, &cfg, " (splice only, 2 sub-buffers)");
+}
+
 TEST(overwrite_reads_stay_whole_and_losses_are_counted)
 {
+	const struct config cfg = { .overwrite = 1, .n_subbufs = NSUBBUF, .method = -1 };
 	long cycles, emitted, full, lost, missing;
 
-	cycles = stress_run(_metadata, 1);
+	cycles = stress_run(_metadata, &cfg);
 	ASSERT_LE(0, cycles);
 	lost = lost_subbufs();
 	emitted = stat_of("emitted");
@@ -443,6 +515,7 @@ TEST(teardown_races_readers)
 {
 	static struct churner churners[MAX_CPUS];
 	int rounds = 20, round, i, ncpu = online_cpus();
+	double start = now();
 	long ops = 0;
 
 	if (ncpu > MAX_CPUS)
@@ -468,7 +541,8 @@ TEST(teardown_races_readers)
 			ops += churners[i].ops;
 		}
 	}
-	printf("# %d teardowns raced by %d readers: %ld file operations\n", rounds, ncpu, ops);
+	printf("# %d teardowns raced by %d readers: %ld file operations in %.1f s\n",
+	       rounds, ncpu, ops, now() - start);
 	EXPECT_EQ(0, run("rmmod rrelay"));
 }
 
