@@ -54,6 +54,9 @@ MODULE_PARM_DESC(global, "one global buffer instead of one per CPU");
 static bool reserve = true;
 module_param(reserve, bool, 0444);
 MODULE_PARM_DESC(reserve, "log every other record with relay_reserve() + fill (default) instead of relay_write()");
+static bool make_room;
+module_param(make_room, bool, 0444);
+MODULE_PARM_DESC(make_room, "a subbuf_start that consumes the oldest sub-buffer itself when the buffer is full, then answers !relay_buf_full()");
 static unsigned int header;
 module_param(header, uint, 0444);
 MODULE_PARM_DESC(header, "bytes of header to put at the start of every sub-buffer with subbuf_start_reserve() (0: none)");
@@ -237,6 +240,25 @@ static const struct rchan_callbacks cb_overwrite = {
 	.remove_buf_file	= remove_buf_file,
 };
 
+/*
+ * A client that keeps its newest data by discarding its oldest unread
+ * sub-buffer when full, then asks relay_buf_full() as most callbacks do:
+ * it never refuses, so no record is ever dropped.
+ */
+static int subbuf_start_make_room(struct rchan_buf *buf, void *subbuf,
+				  void *prev_subbuf)
+{
+	if (relay_buf_full(buf))
+		relay_subbufs_consumed(buf->chan, buf->cpu, 1);
+	return !relay_buf_full(buf);
+}
+
+static const struct rchan_callbacks cb_make_room = {
+	.subbuf_start		= subbuf_start_make_room,
+	.create_buf_file	= create_buf_file,
+	.remove_buf_file	= remove_buf_file,
+};
+
 static const struct rchan_callbacks cb_header = {
 	.subbuf_start		= subbuf_start_header,
 	.create_buf_file	= create_buf_file,
@@ -374,7 +396,8 @@ static int __init relay_client_init(void)
 		return -EINVAL;
 	dir = debugfs_create_dir(CLIENT_NAME, NULL);
 	chan = relay_open("cpu", dir, subbuf_size, n_subbufs,
-			  header ? &cb_header : overwrite ? &cb_overwrite : &cb_drop, NULL);
+			  header ? &cb_header : overwrite ? &cb_overwrite :
+			  make_room ? &cb_make_room : &cb_drop, NULL);
 	if (!chan) {
 		debugfs_remove(dir);
 		return -EINVAL;

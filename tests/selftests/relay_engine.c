@@ -211,6 +211,29 @@ TEST(overwrite_keeps_the_newest_subbuffers)
 	unload();
 }
 
+/*
+ * A callback that makes room itself when the buffer is full (it consumes
+ * the oldest sub-buffer) and then answers !relay_buf_full() never refuses:
+ * no record is dropped, so full_count stays 0.  The callback's answer
+ * decides what counts, not a look at the buffer taken before asking it
+ * (mainline counts each of these 9 switches into a full buffer).
+ */
+TEST(a_callback_that_makes_room_drops_and_counts_nothing)
+{
+	struct parsed p;
+	ssize_t len;
+
+	ASSERT_EQ(0, load("make_room=1"));
+	ASSERT_EQ(0, client_emit(0, 500, 100, 0));
+	EXPECT_EQ(0, stat_of("full"));
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	printf("# written 500 read %ld (seq %ld..%ld), full_count %ld\n", p.records,
+	       p.first_seq, p.last_seq, stat_of("full"));
+	EXPECT_EQ(499, p.last_seq);
+	unload();
+}
+
 TEST(too_big_record_is_counted_and_disturbs_nothing)
 {
 	struct parsed p;
