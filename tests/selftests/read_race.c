@@ -11,8 +11,11 @@
  * yet moved, it consumes a sub-buffer that is not produced:
  * relay_subbufs_consumed() clamps the count and the reader's byte
  * position goes back to 0, so read() returns the whole sub-buffer again.
- * That is the extra data rrelay-read's read fallback captured from
- * mainline files under a racing writer, about one bench boot in three.
+ * A sibling race in relay_file_read_avail() (subbufs_produced loaded
+ * before the consume that can pass it) is what failed rrelay-read's read
+ * fallback under a racing writer about one bench boot in three; its
+ * window holds no user access to stop in, so only this one is shown here
+ * (Documentation/api.rst has both).
  *
  * Here userfaultfd stops the reader inside its copy_to_user(), the client
  * makes the switch's first store ("half_switch"), the copy completes, and

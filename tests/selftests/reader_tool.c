@@ -216,7 +216,10 @@ TEST(the_three_ways_give_the_same_bytes)
 /*
  * Stopping without the channel closing: after -t, or on SIGINT.  Either
  * way what the buffers hold is drained first, the partly filled current
- * sub-buffer included (50 records: 40 complete, 10 not).
+ * sub-buffer included (50 records: 40 complete, 10 not).  With -t the
+ * records are written before the tool starts: written after, a guest
+ * stalled for a second between the two would let the tool stop before
+ * the records exist.  A signal is sent only once they are written.
  */
 static void stop_and_drain(struct __test_metadata *_metadata, const char *args, int sig)
 {
@@ -228,12 +231,15 @@ static void stop_and_drain(struct __test_metadata *_metadata, const char *args, 
 	run("rmmod relay_client 2>/dev/null; rmmod rrelay 2>/dev/null");
 	ASSERT_EQ(0, run("insmod " RRELAY_KO " chan="));
 	ASSERT_EQ(0, run("insmod /modules/relay_client.ko real_fops=1 reserve=0"));
+	if (!sig)
+		ASSERT_EQ(0, run("echo '0 50 %d 0' > " CLIENT_DIR "/emit", SIZE));
 	pid = start_tool(CLIENT_DIR, out, args);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(buffer_files_in(CLIENT_DIR), open_buffer_files(pid));
-	ASSERT_EQ(0, run("echo '0 50 %d 0' > " CLIENT_DIR "/emit", SIZE));
-	if (sig)
+	if (sig) {
+		ASSERT_EQ(0, run("echo '0 50 %d 0' > " CLIENT_DIR "/emit", SIZE));
 		kill(pid, sig);
+	}
 	EXPECT_EQ(0, wait_tool(pid, 20)) TH_LOG("rrelay-read %s", args);
 	snprintf(path, sizeof(path), "%s/cpu0", out);
 	len = slurp(path, data, sizeof(data));
@@ -258,9 +264,10 @@ TEST(stops_on_sigint_and_drains_first)
  * Only on a kernel with its own relay (the bench kernel).
  *
  * The records are all written before the tool starts: a mainline buffer
- * read while its writer switches sub-buffers on another CPU can return a
- * sub-buffer twice (mainline's own race, shown deterministically by
- * tests/selftests/read_race.c), which is not the tool's to hide.
+ * read while its writer switches sub-buffers on another CPU can return
+ * unwritten memory and data twice (mainline's own races, described in
+ * Documentation/api.rst, one shown by tests/selftests/read_race.c), which
+ * is not the tool's to hide.
  */
 TEST(falls_back_to_read_on_mainline_relay_files)
 {
