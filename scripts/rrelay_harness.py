@@ -79,6 +79,9 @@ def boot(args):
         if timed_out:
             c.write("rrelay-host: guest killed after %d s time limit\n" % args.timeout)
     status = guest_exit(read(args.results)) if not timed_out else None
+    kernel_ok = True
+    if args.expect_kernel:
+        kernel_ok = expect_kernel(args.results, read(args.console), args.expect_kernel)
     print("guest: %s after %.1f s" % (
         "timed out" if timed_out else "exit status %s" % status, elapsed), file=sys.stderr)
     if args.check_console:
@@ -87,7 +90,22 @@ def boot(args):
             print("console: " + s, file=sys.stderr)
         if splats:
             return 1
-    return 0 if status == 0 else 1
+    return 0 if status == 0 and kernel_ok else 1
+
+
+def expect_kernel(results, console, release):
+    """Whether the console shows that kernel release booted: a boot of
+    another kernel (a stale or wrong image) must not pass as this one.
+    The verdict goes into the results log as one more test, so that the
+    report counts it with the guest's."""
+    want = "Linux version %s " % release
+    ok = any(l.startswith(want) or (" " + want) in l for l in console.splitlines())
+    with open(results, "a") as r:
+        r.write("rrelay-test-begin host\n%s 1 console shows %s\nrrelay-test-end host rc=%d\n"
+                % ("ok" if ok else "not ok", want.strip(), 0 if ok else 1))
+    if not ok:
+        print("console: no '%s' line: another kernel booted" % want.strip(), file=sys.stderr)
+    return ok
 
 
 def read(path):
@@ -248,6 +266,8 @@ def main():
     b.add_argument("--results", required=True)
     b.add_argument("--echo", action="store_true")
     b.add_argument("--check-console", action="store_true")
+    b.add_argument("--expect-kernel", metavar="RELEASE",
+                   help="fail unless the console shows 'Linux version RELEASE'")
     b.add_argument("--qemu-arg", action="append", default=[])
     b.add_argument("append", nargs="*")
     r = sub.add_parser("report")

@@ -444,7 +444,11 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
                         Err(ESTALE)
                     } else {
                         req.offset = (slot * geo.subbuf_size()) as u64;
-                        req.length = geo.subbuf_size() as u64 - padding;
+                        // Saturating: the padding was read without the
+                        // writer's lock, and kernels built with
+                        // CONFIG_RUST_OVERFLOW_CHECKS=y (Debian's) would
+                        // panic on an underflow here.
+                        req.length = (geo.subbuf_size() as u64).saturating_sub(padding);
                         req.produced = produced;
                         sys::put_user_struct(user, &req)
                     }

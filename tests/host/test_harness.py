@@ -73,6 +73,32 @@ class Console(unittest.TestCase):
         self.assertIsNone(h.guest_exit("x\n"))
 
 
+class ExpectKernel(unittest.TestCase):
+    """--expect-kernel: the boot of another kernel must not pass."""
+
+    def check(self, console, release):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w+", suffix=".log") as f:
+            ok = h.expect_kernel(f.name, console, release)
+            return ok, h.parse_selftests(h.read(f.name))
+
+    def test_the_right_kernel_passes(self):
+        con = "[    0.000000] Linux version 7.3.4+deb13-amd64 (debian-kernel@lists.debian.org) ...\n"
+        ok, res = self.check(con, "7.3.4+deb13-amd64")
+        self.assertTrue(ok)
+        self.assertEqual([r[1] for r in res], [True])
+
+    def test_another_kernel_fails(self):
+        con = "[    0.000000] Linux version 7.3.4 (root@host) (clang version 19) #1\n"
+        ok, res = self.check(con, "7.3.4+deb13-amd64")
+        self.assertFalse(ok)
+        self.assertEqual([r[1] for r in res], [False])
+
+    def test_a_longer_release_is_another_kernel(self):
+        con = "Linux version 7.3.4+deb13-amd64-rt (x) #1\n"
+        self.assertFalse(self.check(con, "7.3.4+deb13-amd64")[0])
+
+
 class Cargo(unittest.TestCase):
     def test_cargo_lines(self):
         r = h.parse_cargo("test a::b ... ok\ntest c ... FAILED\ntest d ... ignored\n")
