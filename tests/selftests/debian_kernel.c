@@ -14,14 +14,15 @@
 #define DEBIAN_RELEASE	"7.3.4+deb13-amd64"
 #define DEBIAN_VERSION	"Debian 7.3.4-1~bpo13+1"
 
-/* Kernel taint bits (Documentation/admin-guide/tainted-kernels.rst). */
-#define TAINT_OOT_MODULE	(1UL << 12)
-#define TAINT_UNSIGNED_MODULE	(1UL << 13)
+/* Kernel taint bits 12 and 13 (admin-guide/tainted-kernels.rst). */
+#define TAINT_OOT_MODULE	4096
+#define TAINT_UNSIGNED_MODULE	8192
+#define TAINTED			"/proc/sys/kernel/tainted"
 
-static long tainted(void)
+static long taint_value(void)
 {
 	long v = -1;
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+	FILE *f = fopen(TAINTED, "r");
 
 	if (!f)
 		return -1;
@@ -47,11 +48,11 @@ TEST(rrelay_taints_only_out_of_tree_unsigned)
 {
 	long before, after;
 
-	before = tainted();
+	before = taint_value();
 	ASSERT_EQ(0, before) TH_LOG("tainted before any module: %ld", before);
 	ASSERT_EQ(0, run("insmod " RRELAY_KO));
-	after = tainted();
-	ksft_print_msg("/proc/sys/kernel/tainted with rrelay loaded: %ld\n", after);
+	after = taint_value();
+	ksft_print_msg(TAINTED " with rrelay loaded: %ld\n", after);
 	EXPECT_EQ(TAINT_OOT_MODULE | TAINT_UNSIGNED_MODULE, after);
 	/* Debian's kernel has CONFIG_DEBUG_INFO_BTF_MODULES=y. */
 	EXPECT_EQ(0, access("/sys/kernel/btf/rrelay", R_OK))
