@@ -126,6 +126,14 @@ debian_vmlinuz() {
 	echo "$(debian_boot_dir)/root/usr/lib/modules/$DEBIAN_KREL/vmlinuz.unsigned"
 }
 
+# A digest of the files a release of rrelay holds (what DKMS builds), to
+# tell whether a module built from them is current.
+rrelay_sources_sha() {
+	git -C "$RRELAY_ROOT" ls-files -co --exclude-standard -- \
+		Kbuild Makefile dkms.conf include src scripts | sort |
+		(cd "$RRELAY_ROOT" && xargs sha256sum) | sha256sum | cut -c1-16
+}
+
 # The Python venv of the project's tools (Sphinx for make htmldocs,
 # matplotlib for make bench's plot), kept in the cache.
 tools_venv() {

@@ -62,6 +62,19 @@ TEST(rrelay_taints_only_out_of_tree_unsigned)
 }
 
 /*
+ * The module that DKMS built and installed in the Debian chroot, as a
+ * Debian user gets it (scripts/eco-tests debian-dkms), loads too.
+ */
+TEST(dkms_module_loads)
+{
+	if (access("/modules/rrelay_dkms.ko", R_OK))
+		SKIP(return, "no DKMS-built rrelay.ko in the initramfs");
+	ASSERT_EQ(0, run("insmod /modules/rrelay_dkms.ko"));
+	EXPECT_EQ(1, is_dir(DEBUGFS "/rrelay"));
+	EXPECT_EQ(0, run("rmmod rrelay"));
+}
+
+/*
  * Debian builds its kernel without KUnit, so rrelay's KUnit suites do
  * not exist there: say so as a skip rather than pass silently.
  */
