@@ -11,6 +11,9 @@
 #   make run             set everything up, boot QEMU, insmod, show the files
 #   make check           set everything up and run the whole test suite
 #   make bench           write-path cost, mainline relay vs rrelay (Documentation/bench.md)
+#   make debian-kdir     a checked build tree for Debian 13's own kernel, in a
+#                        cached trixie chroot (scripts/debian-kdir; on Debian
+#                        itself: sudo scripts/debian-kdir --system)
 #   make clean
 
 RRELAY_VERSION := 0.1.0
@@ -77,4 +80,7 @@ check:
 bench:
 	scripts/bench
 
-.PHONY: all kdir-check modules clippy install rustdoc htmldocs clean run check bench
+debian-kdir:
+	scripts/debian-kdir
+
+.PHONY: all kdir-check modules clippy install rustdoc htmldocs clean run check bench debian-kdir
