@@ -490,14 +490,23 @@ pub mod relay {
     // rrelay, which runs a flush on the buffer's own CPU.
     unsafe impl<T: Callbacks> Sync for Channel<T> {}
 
+    impl Channel {
+        /// Opens a channel with the [`Defaults`] callbacks: allocates its
+        /// buffers and makes their files.  Errors as [`Channel::open_with`].
+        pub fn open(config: &Config<'_>) -> Result<Self> {
+            Self::open_with(config)
+        }
+    }
+
     impl<T: Callbacks> Channel<T> {
-        /// Opens a channel: allocates its buffers and makes their files.
+        /// Opens a channel with callbacks `T`: allocates its buffers and
+        /// makes their files.
         ///
         /// Fails with `EINVAL` for a sub-buffer size or count of zero or a
         /// size in bytes that overflows, `ENAMETOOLONG` for a name of 255
         /// bytes or more, and `ENOMEM` when relay cannot allocate the
         /// buffers or make their files (a name already taken, say).
-        pub fn open(config: &Config<'_>) -> Result<Self> {
+        pub fn open_with(config: &Config<'_>) -> Result<Self> {
             if config.subbuf_size == 0
                 || config.n_subbufs == 0
                 || config.subbuf_size.checked_mul(config.n_subbufs).is_none()
