@@ -572,11 +572,10 @@ pub mod relay {
             // SAFETY: Per the type invariant, `chan` is open; interrupts
             // are off, per the function's contract.
             let buf = unsafe { this_cpu_buf(chan) };
-            if buf.is_null() {
-                return None;
-            }
-            // SAFETY: A live buffer of an open channel, whose writer we are:
-            // interrupts are off and, for the global buffer, the lock held.
+            // SAFETY: rrelay keeps a buffer in the slot of every online CPU
+            // of an open channel (the C inlines dereference it unchecked
+            // too), and we run on one.  We are its writer: interrupts are
+            // off and, for the global buffer, the lock is held.
             unsafe {
                 let mut len = len;
                 // No overflow: a slice is at most isize::MAX bytes and the
@@ -588,7 +587,8 @@ pub mod relay {
                     }
                 }
                 let offset = (*buf).offset;
-                (*buf).offset = offset + len;
+                // At most the sub-buffer size: the switch made room.
+                (*buf).offset = offset.wrapping_add(len);
                 Some((*buf).data.cast::<u8>().add(offset))
             }
         }
@@ -601,21 +601,30 @@ pub mod relay {
         /// [`Channel::stats`].
         #[inline]
         pub fn write(&self, data: &[u8]) {
-            let irq = IrqOff::save();
             if self.global {
-                self.lock_global();
+                return self.write_global(data);
             }
-            // SAFETY: Interrupts are off (`irq`), the lock is held for the
-            // global buffer.
+            let _irq = IrqOff::save();
+            // SAFETY: Interrupts are off (`_irq`) and the buffer is not
+            // global.
             if let Some(at) = unsafe { self.advance(data.len()) } {
                 // SAFETY: `advance()` gave `data.len()` bytes at `at`, in
                 // the buffer and ours until interrupts come back on.
                 unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
             }
-            if self.global {
-                self.lock.store(false, Ordering::Release);
+        }
+
+        /// [`Channel::write`] into the global buffer, taking turns.
+        #[cold]
+        fn write_global(&self, data: &[u8]) {
+            let _irq = IrqOff::save();
+            self.lock_global();
+            // SAFETY: Interrupts are off (`_irq`) and the lock is held.
+            if let Some(at) = unsafe { self.advance(data.len()) } {
+                // SAFETY: As in `write()`.
+                unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
             }
-            drop(irq);
+            self.lock.store(false, Ordering::Release);
         }
 
         /// Reserves `len` bytes for one record in the current CPU's buffer

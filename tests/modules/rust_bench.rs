@@ -39,7 +39,11 @@ fn per_record(count: u32, mut f: impl FnMut()) -> i64 {
     for _ in 0..count {
         f();
     }
-    t0.elapsed().as_nanos() / i64::from(count)
+    // checked: a division the compiler cannot prove safe would panic.
+    t0.elapsed()
+        .as_nanos()
+        .checked_div(i64::from(count))
+        .unwrap_or(0)
 }
 
 struct RustBench;
