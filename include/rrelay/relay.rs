@@ -207,8 +207,9 @@ pub mod relay {
         /// the name is taken, `ENOMEM`.
         pub fn new(name: &CStr) -> Result<Arc<Self>> {
             // SAFETY: A NUL-terminated name, at the root of debugfs.
-            let dentry =
-                from_err_ptr(unsafe { bindings::debugfs_create_dir(name.as_char_ptr(), ptr::null_mut()) })?;
+            let dentry = from_err_ptr(unsafe {
+                bindings::debugfs_create_dir(name.as_char_ptr(), ptr::null_mut())
+            })?;
             let dentry = NonNull::new(dentry).ok_or(code::ENOMEM)?;
             // INVARIANT: A directory just made by `debugfs_create_dir()`.
             Ok(Arc::new(Self { dentry }, GFP_KERNEL)?)
@@ -357,7 +358,11 @@ pub mod relay {
     /// Interrupts are off on this CPU from `save()` to `drop()`, and `flags`
     /// holds the flags from before.
     struct IrqOff {
-        #[cfg(all(target_arch = "x86_64", not(CONFIG_PARAVIRT_XXL), not(CONFIG_TRACE_IRQFLAGS)))]
+        #[cfg(all(
+            target_arch = "x86_64",
+            not(CONFIG_PARAVIRT_XXL),
+            not(CONFIG_TRACE_IRQFLAGS)
+        ))]
         flags: usize,
         #[cfg(not(all(
             target_arch = "x86_64",
@@ -371,7 +376,11 @@ pub mod relay {
 
     impl IrqOff {
         #[inline(always)]
-        #[cfg(all(target_arch = "x86_64", not(CONFIG_PARAVIRT_XXL), not(CONFIG_TRACE_IRQFLAGS)))]
+        #[cfg(all(
+            target_arch = "x86_64",
+            not(CONFIG_PARAVIRT_XXL),
+            not(CONFIG_TRACE_IRQFLAGS)
+        ))]
         fn save() -> Self {
             let flags: usize;
             // SAFETY: Saves the flags and disables interrupts, as
@@ -400,7 +409,11 @@ pub mod relay {
         }
     }
 
-    #[cfg(all(target_arch = "x86_64", not(CONFIG_PARAVIRT_XXL), not(CONFIG_TRACE_IRQFLAGS)))]
+    #[cfg(all(
+        target_arch = "x86_64",
+        not(CONFIG_PARAVIRT_XXL),
+        not(CONFIG_TRACE_IRQFLAGS)
+    ))]
     impl Drop for IrqOff {
         #[inline(always)]
         fn drop(&mut self) {
@@ -473,9 +486,12 @@ pub mod relay {
     /// `chan` was returned by `relay_open()` with the callbacks of
     /// `Table<T, _>` and is not closed before `self` is dropped.  `global`
     /// is whether it was opened in [`Mode::Global`]; `lock` serialises its
-    /// writers then.
+    /// writers then.  `limit` is one more than the sub-buffer size, or 0
+    /// for a global channel (every write then takes the slow path, which
+    /// takes the lock).
     pub struct Channel<T: Callbacks = Defaults> {
         chan: NonNull<Rchan>,
+        limit: usize,
         global: bool,
         lock: AtomicBool,
         _dir: Option<Arc<Dir>>,
@@ -540,6 +556,11 @@ pub mod relay {
             // INVARIANT: An open channel with `Table<T, _>`'s callbacks.
             Ok(Self {
                 chan: NonNull::new(chan).ok_or(code::ENOMEM)?,
+                limit: if config.mode == Mode::Global {
+                    0
+                } else {
+                    config.subbuf_size.saturating_add(1)
+                },
                 global: config.mode == Mode::Global,
                 lock: AtomicBool::new(false),
                 _dir: config.parent.clone(),
@@ -547,49 +568,94 @@ pub mod relay {
             })
         }
 
-        /// Takes the global buffer's turn; the caller has interrupts off.
-        #[cold]
-        fn lock_global(&self) {
-            while self
-                .lock
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-            {
-                core::hint::spin_loop();
-            }
-        }
-
-        /// Moves the current CPU's writer on by `len` bytes and returns
-        /// where they go, or `None` when the record is dropped (buffer full
-        /// in no-overwrite mode, or `len` over the sub-buffer size).
+        /// The current CPU's buffer and where its writer is, if `len` more
+        /// bytes fit in its sub-buffer without taking the slow path: a
+        /// sub-buffer switch, or any write to a global buffer (whose
+        /// `limit` is 0).  `Err` carries the buffer for the slow path.
         ///
         /// # Safety
         ///
-        /// Interrupts are off and, for a global channel, `lock` is held.
+        /// Interrupts are off.
         #[inline(always)]
-        unsafe fn advance(&self, len: usize) -> Option<*mut u8> {
-            let chan = self.chan.as_ptr();
+        unsafe fn fast(
+            &self,
+            len: usize,
+        ) -> core::result::Result<(*mut RchanBuf, usize), *mut RchanBuf> {
             // SAFETY: Per the type invariant, `chan` is open; interrupts
             // are off, per the function's contract.
-            let buf = unsafe { this_cpu_buf(chan) };
+            let buf = unsafe { this_cpu_buf(self.chan.as_ptr()) };
             // SAFETY: rrelay keeps a buffer in the slot of every online CPU
             // of an open channel (the C inlines dereference it unchecked
-            // too), and we run on one.  We are its writer: interrupts are
-            // off and, for the global buffer, the lock is held.
+            // too), and we run on one.  A marked read: the writer of a
+            // global buffer may be on another CPU.
+            let offset = unsafe { ptr::read_volatile(ptr::addr_of!((*buf).offset)) };
+            // No overflow: a slice is at most isize::MAX bytes and the
+            // offset at most one past the sub-buffer size.
+            if offset.wrapping_add(len) >= self.limit {
+                return Err(buf);
+            }
+            Ok((buf, offset))
+        }
+
+        /// Moves the writer of `buf` on by `len` bytes from `offset` and
+        /// returns where they go.
+        ///
+        /// # Safety
+        ///
+        /// `buf` is the current CPU's buffer, its writer is the caller
+        /// (interrupts off; the lock held for a global buffer), `offset` its
+        /// offset, and `len` bytes fit after it in the sub-buffer.
+        #[inline(always)]
+        unsafe fn take(buf: *mut RchanBuf, offset: usize, len: usize) -> *mut u8 {
+            // SAFETY: Per the function's contract; the sum is at most the
+            // sub-buffer size.
+            unsafe {
+                (*buf).offset = offset.wrapping_add(len);
+                (*buf).data.cast::<u8>().add(offset)
+            }
+        }
+
+        /// The slow path of [`Channel::write`] and [`Channel::reserve`]: the
+        /// lock of a global buffer, then a sub-buffer switch if the record
+        /// does not fit.  Returns where the record goes, or `None` when it
+        /// is dropped (buffer full in no-overwrite mode, or `len` over the
+        /// sub-buffer size); the lock is then released.
+        ///
+        /// # Safety
+        ///
+        /// Interrupts are off and `buf` is the current CPU's buffer.
+        #[cold]
+        #[inline(never)]
+        unsafe fn slow(&self, buf: *mut RchanBuf, len: usize) -> Option<*mut u8> {
+            if self.global {
+                while self
+                    .lock
+                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                    .is_err()
+                {
+                    core::hint::spin_loop();
+                }
+            }
+            // SAFETY: We are the writer of `buf`: interrupts are off and,
+            // for the global buffer, the lock is held.  The channel is open.
             unsafe {
                 let mut len = len;
-                // No overflow: a slice is at most isize::MAX bytes and the
-                // offset at most one past the sub-buffer size.
-                if (*buf).offset.wrapping_add(len) > (*chan).subbuf_size {
+                if (*buf).offset.wrapping_add(len) > (*self.chan.as_ptr()).subbuf_size {
                     len = relay_switch_subbuf(buf, len);
                     if len == 0 {
+                        self.unlock();
                         return None;
                     }
                 }
-                let offset = (*buf).offset;
-                // At most the sub-buffer size: the switch made room.
-                (*buf).offset = offset.wrapping_add(len);
-                Some((*buf).data.cast::<u8>().add(offset))
+                Some(Self::take(buf, (*buf).offset, len))
+            }
+        }
+
+        /// Releases the lock of a global buffer, if this is one.
+        #[inline(always)]
+        fn unlock(&self) {
+            if self.global {
+                self.lock.store(false, Ordering::Release);
             }
         }
 
@@ -601,30 +667,31 @@ pub mod relay {
         /// [`Channel::stats`].
         #[inline]
         pub fn write(&self, data: &[u8]) {
-            if self.global {
-                return self.write_global(data);
-            }
             let _irq = IrqOff::save();
-            // SAFETY: Interrupts are off (`_irq`) and the buffer is not
-            // global.
-            if let Some(at) = unsafe { self.advance(data.len()) } {
-                // SAFETY: `advance()` gave `data.len()` bytes at `at`, in
-                // the buffer and ours until interrupts come back on.
-                unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
+            // SAFETY: Interrupts are off (`_irq`).
+            match unsafe { self.fast(data.len()) } {
+                Ok((buf, offset)) => {
+                    // SAFETY: `fast()` found room; interrupts are off.
+                    let at = unsafe { Self::take(buf, offset, data.len()) };
+                    // SAFETY: `data.len()` bytes at `at`, in the buffer and
+                    // ours until interrupts come back on.
+                    unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
+                }
+                Err(buf) => self.write_slow(buf, data),
             }
         }
 
-        /// [`Channel::write`] into the global buffer, taking turns.
+        /// [`Channel::write`] through [`Channel::slow`].
         #[cold]
-        fn write_global(&self, data: &[u8]) {
-            let _irq = IrqOff::save();
-            self.lock_global();
-            // SAFETY: Interrupts are off (`_irq`) and the lock is held.
-            if let Some(at) = unsafe { self.advance(data.len()) } {
-                // SAFETY: As in `write()`.
+        #[inline(never)]
+        fn write_slow(&self, buf: *mut RchanBuf, data: &[u8]) {
+            // SAFETY: Interrupts are off (the caller's `IrqOff`) and `buf`
+            // is this CPU's buffer.
+            if let Some(at) = unsafe { self.slow(buf, data.len()) } {
+                // SAFETY: As in `write()`; the lock, if any, is held.
                 unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
+                self.unlock();
             }
-            self.lock.store(false, Ordering::Release);
         }
 
         /// Reserves `len` bytes for one record in the current CPU's buffer
@@ -636,26 +703,22 @@ pub mod relay {
         #[inline]
         pub fn reserve(&self, len: usize) -> Option<Reservation<'_, T>> {
             let irq = IrqOff::save();
-            if self.global {
-                self.lock_global();
-            }
-            // SAFETY: As in `write()`.
-            match unsafe { self.advance(len) } {
-                // INVARIANT: The slot is ours while `irq` keeps interrupts
-                // off (and the lock, which `drop()` releases, is held).
-                Some(slot) => Some(Reservation {
-                    chan: self,
-                    slot,
-                    len,
-                    _irq: irq,
-                }),
-                None => {
-                    if self.global {
-                        self.lock.store(false, Ordering::Release);
-                    }
-                    None
-                }
-            }
+            // SAFETY: Interrupts are off (`irq`).
+            let slot = match unsafe { self.fast(len) } {
+                // SAFETY: `fast()` found room; interrupts are off.
+                Ok((buf, offset)) => unsafe { Self::take(buf, offset, len) },
+                // SAFETY: Interrupts are off and `buf` is this CPU's buffer.
+                Err(buf) => unsafe { self.slow(buf, len) }?,
+            };
+            // INVARIANT: The slot is ours while `irq` keeps interrupts off
+            // (and the lock of a global buffer, which `drop()` releases, is
+            // held).
+            Some(Reservation {
+                chan: self,
+                slot,
+                len,
+                _irq: irq,
+            })
         }
 
         /// Completes the current sub-buffer of every buffer, so readers get
@@ -734,9 +797,7 @@ pub mod relay {
     impl<T: Callbacks> Drop for Reservation<'_, T> {
         #[inline]
         fn drop(&mut self) {
-            if self.chan.global {
-                self.chan.lock.store(false, Ordering::Release);
-            }
+            self.chan.unlock();
             // `_irq` drops next: interrupts come back on.
         }
     }
