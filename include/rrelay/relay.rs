@@ -27,6 +27,13 @@
 /// What happens when a writer reaches a sub-buffer that is still unread is
 /// the [`Mode`]'s, and can be refined by a [`Callbacks`] type.
 ///
+/// [`Channel`]: relay::Channel
+/// [`Channel::write`]: relay::Channel::write
+/// [`Channel::reserve`]: relay::Channel::reserve
+/// [`Mode`]: relay::Mode
+/// [`Mode::Global`]: relay::Mode::Global
+/// [`Callbacks`]: relay::Callbacks
+///
 /// # Examples
 ///
 /// A module that logs a line per event into `/sys/kernel/debug/demo/cpuN`:
