@@ -508,9 +508,9 @@ pub mod relay {
     // SAFETY: relay's calls may be made from any task.
     unsafe impl<T: Callbacks> Send for Channel<T> {}
     // SAFETY: Concurrent writers each use their own CPU's buffer with
-    // interrupts off, or take `lock` for the global buffer; the other
-    // shared-reference calls (flush, stats) are safe against writers in
-    // rrelay, which runs a flush on the buffer's own CPU.
+    // interrupts off, or take `lock` for the global buffer; so does a flush
+    // of the global buffer, and rrelay runs that of a per-CPU buffer on its
+    // CPU, between records; stats only read counters.
     unsafe impl<T: Callbacks> Sync for Channel<T> {}
 
     impl Channel {
@@ -635,13 +635,7 @@ pub mod relay {
         #[inline(never)]
         unsafe fn slow(&self, buf: *mut RchanBuf, len: usize) -> Option<*mut u8> {
             if self.global {
-                while self
-                    .lock
-                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                    .is_err()
-                {
-                    core::hint::spin_loop();
-                }
+                self.lock_global();
             }
             // SAFETY: We are the writer of `buf`: interrupts are off and,
             // for the global buffer, the lock is held.  The channel is open.
@@ -655,6 +649,17 @@ pub mod relay {
                     }
                 }
                 Some(Self::take(buf, (*buf).offset, len))
+            }
+        }
+
+        /// Takes the global buffer's turn; interrupts are off.
+        fn lock_global(&self) {
+            while self
+                .lock
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                core::hint::spin_loop();
             }
         }
 
@@ -731,8 +736,21 @@ pub mod relay {
         /// Completes the current sub-buffer of every buffer, so readers get
         /// what was written so far.
         pub fn flush(&self) {
-            // SAFETY: Per the type invariant, `chan` is open.
-            unsafe { relay_flush(self.chan.as_ptr()) }
+            if !self.global {
+                // SAFETY: Per the type invariant, `chan` is open.  rrelay
+                // runs each buffer's switch on its CPU, between records.
+                unsafe { relay_flush(self.chan.as_ptr()) };
+                return;
+            }
+            // The global buffer's writers take turns: so does its switch
+            // (relay_flush() would leave that to the caller, and may sleep).
+            let _irq = IrqOff::save();
+            // SAFETY: Interrupts are off; the channel is open.
+            let buf = unsafe { this_cpu_buf(self.chan.as_ptr()) };
+            self.lock_global();
+            // SAFETY: The global buffer, whose writer we now are.
+            unsafe { relay_switch_subbuf(buf, 0) };
+            self.unlock();
         }
 
         /// Empties every buffer, as if nothing had been written.  Takes the
