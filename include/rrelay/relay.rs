@@ -575,33 +575,33 @@ pub mod relay {
             })
         }
 
-        /// The current CPU's buffer and where its writer is, if `len` more
-        /// bytes fit in its sub-buffer without taking the slow path: a
-        /// sub-buffer switch, or any write to a global buffer (whose
-        /// `limit` is 0).  `Err` carries the buffer for the slow path.
+        /// The current CPU's buffer, and its writer's offset read as a
+        /// marked access (the writer of a global buffer may be on another
+        /// CPU).
         ///
         /// # Safety
         ///
         /// Interrupts are off.
         #[inline(always)]
-        unsafe fn fast(
-            &self,
-            len: usize,
-        ) -> core::result::Result<(*mut RchanBuf, usize), *mut RchanBuf> {
+        unsafe fn this_buf(&self) -> (*mut RchanBuf, usize) {
             // SAFETY: Per the type invariant, `chan` is open; interrupts
             // are off, per the function's contract.
             let buf = unsafe { this_cpu_buf(self.chan.as_ptr()) };
             // SAFETY: rrelay keeps a buffer in the slot of every online CPU
             // of an open channel (the C inlines dereference it unchecked
-            // too), and we run on one.  A marked read: the writer of a
-            // global buffer may be on another CPU.
+            // too), and we run on one.
             let offset = unsafe { ptr::read_volatile(ptr::addr_of!((*buf).offset)) };
+            (buf, offset)
+        }
+
+        /// Whether `len` more bytes after `offset` need the slow path: a
+        /// sub-buffer switch, or any write to a global buffer (whose
+        /// `limit` is 0, see the type invariants).
+        #[inline(always)]
+        fn slow_path(&self, offset: usize, len: usize) -> bool {
             // No overflow: a slice is at most isize::MAX bytes and the
             // offset at most one past the sub-buffer size.
-            if offset.wrapping_add(len) >= self.limit {
-                return Err(buf);
-            }
-            Ok((buf, offset))
+            offset.wrapping_add(len) >= self.limit
         }
 
         /// Moves the writer of `buf` on by `len` bytes from `offset` and
@@ -622,33 +622,44 @@ pub mod relay {
             }
         }
 
-        /// The slow path of [`Channel::write`] and [`Channel::reserve`]: the
-        /// lock of a global buffer, then a sub-buffer switch if the record
-        /// does not fit.  Returns where the record goes, or `None` when it
-        /// is dropped (buffer full in no-overwrite mode, or `len` over the
-        /// sub-buffer size); the lock is then released.
+        /// Switches the sub-buffer of `buf` for a record of `len` bytes
+        /// that does not fit, as the C inlines do.  Returns the writer's
+        /// new offset, or `None` when the record is dropped (buffer full in
+        /// no-overwrite mode, or `len` over the sub-buffer size).
         ///
         /// # Safety
         ///
-        /// Interrupts are off and `buf` is the current CPU's buffer.
+        /// `buf` is the current CPU's buffer and its writer is the caller.
+        #[inline(always)]
+        unsafe fn switch(buf: *mut RchanBuf, len: usize) -> Option<usize> {
+            // SAFETY: Per the function's contract.  rrelay returns `len`,
+            // with room for it from the new offset, or 0.
+            unsafe { (relay_switch_subbuf(buf, len) == len).then(|| (*buf).offset) }
+        }
+
+        /// The write of a record of `len` bytes into a global buffer, under
+        /// its lock: where it goes, with the lock held, or `None` (the
+        /// record dropped, the lock released).
+        ///
+        /// # Safety
+        ///
+        /// Interrupts are off, `buf` is the global buffer.
         #[cold]
         #[inline(never)]
-        unsafe fn slow(&self, buf: *mut RchanBuf, len: usize) -> Option<*mut u8> {
-            if self.global {
-                self.lock_global();
-            }
-            // SAFETY: We are the writer of `buf`: interrupts are off and,
-            // for the global buffer, the lock is held.  The channel is open.
+        unsafe fn claim_global(&self, buf: *mut RchanBuf, len: usize) -> Option<*mut u8> {
+            self.lock_global();
+            // SAFETY: We are the writer of `buf`: interrupts are off and the
+            // lock is held.  The channel is open.
             unsafe {
-                let mut len = len;
-                if (*buf).offset.wrapping_add(len) > (*self.chan.as_ptr()).subbuf_size {
-                    len = relay_switch_subbuf(buf, len);
-                    if len == 0 {
+                let mut offset = (*buf).offset;
+                if offset.wrapping_add(len) > (*self.chan.as_ptr()).subbuf_size {
+                    let Some(new) = Self::switch(buf, len) else {
                         self.unlock();
                         return None;
-                    }
+                    };
+                    offset = new;
                 }
-                Some(Self::take(buf, (*buf).offset, len))
+                Some(Self::take(buf, offset, len))
             }
         }
 
@@ -679,28 +690,35 @@ pub mod relay {
         /// [`Channel::stats`].
         #[inline]
         pub fn write(&self, data: &[u8]) {
+            let len = data.len();
             let _irq = IrqOff::save();
             // SAFETY: Interrupts are off (`_irq`).
-            match unsafe { self.fast(data.len()) } {
-                Ok((buf, offset)) => {
-                    // SAFETY: `fast()` found room; interrupts are off.
-                    let at = unsafe { Self::take(buf, offset, data.len()) };
-                    // SAFETY: `data.len()` bytes at `at`, in the buffer and
-                    // ours until interrupts come back on.
-                    unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
+            let (buf, mut offset) = unsafe { self.this_buf() };
+            if self.slow_path(offset, len) {
+                if self.global {
+                    return self.write_global(buf, data);
                 }
-                Err(buf) => self.write_slow(buf, data),
+                // SAFETY: `buf` is this CPU's, interrupts are off.
+                match unsafe { Self::switch(buf, len) } {
+                    Some(new) => offset = new,
+                    None => return,
+                }
             }
+            // SAFETY: The record fits after `offset`; interrupts are off.
+            let at = unsafe { Self::take(buf, offset, len) };
+            // SAFETY: `len` bytes at `at`, in the buffer and ours until
+            // interrupts come back on.
+            unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, len) };
         }
 
-        /// [`Channel::write`] through [`Channel::slow`].
+        /// [`Channel::write`] into the global buffer, taking turns.
         #[cold]
         #[inline(never)]
-        fn write_slow(&self, buf: *mut RchanBuf, data: &[u8]) {
+        fn write_global(&self, buf: *mut RchanBuf, data: &[u8]) {
             // SAFETY: Interrupts are off (the caller's `IrqOff`) and `buf`
-            // is this CPU's buffer.
-            if let Some(at) = unsafe { self.slow(buf, data.len()) } {
-                // SAFETY: As in `write()`; the lock, if any, is held.
+            // is the global buffer.
+            if let Some(at) = unsafe { self.claim_global(buf, data.len()) } {
+                // SAFETY: As in `write()`; the lock is held.
                 unsafe { ptr::copy_nonoverlapping(data.as_ptr(), at, data.len()) };
                 self.unlock();
             }
@@ -716,11 +734,18 @@ pub mod relay {
         pub fn reserve(&self, len: usize) -> Option<Reservation<'_, T>> {
             let irq = IrqOff::save();
             // SAFETY: Interrupts are off (`irq`).
-            let slot = match unsafe { self.fast(len) } {
-                // SAFETY: `fast()` found room; interrupts are off.
-                Ok((buf, offset)) => unsafe { Self::take(buf, offset, len) },
-                // SAFETY: Interrupts are off and `buf` is this CPU's buffer.
-                Err(buf) => unsafe { self.slow(buf, len) }?,
+            let (buf, mut offset) = unsafe { self.this_buf() };
+            let slot = if !self.slow_path(offset, len) {
+                // SAFETY: The record fits after `offset`; interrupts are off.
+                unsafe { Self::take(buf, offset, len) }
+            } else if self.global {
+                // SAFETY: Interrupts are off; `buf` is the global buffer.
+                unsafe { self.claim_global(buf, len) }?
+            } else {
+                // SAFETY: `buf` is this CPU's, interrupts are off.
+                offset = unsafe { Self::switch(buf, len) }?;
+                // SAFETY: The switch made room after `offset`.
+                unsafe { Self::take(buf, offset, len) }
             };
             // INVARIANT: The slot is ours while `irq` keeps interrupts off
             // (and the lock of a global buffer, which `drop()` releases, is
