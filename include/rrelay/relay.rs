@@ -175,9 +175,9 @@ pub mod relay {
 
         /// Gives each buffer `count` sub-buffers of `size` bytes.
         ///
-        /// A record is at most `size` bytes.  The buffer's pages are
-        /// allocated at open, `size * count` bytes rounded up to pages, for
-        /// every possible CPU.
+        /// A record is at most `size` bytes.  Each buffer's pages,
+        /// `size * count` bytes rounded up to pages, are allocated at open
+        /// for every online CPU, and as each further CPU comes online.
         pub fn subbufs(mut self, size: usize, count: usize) -> Self {
             self.subbuf_size = size;
             self.n_subbufs = count;
