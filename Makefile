@@ -5,7 +5,8 @@
 #   make                 build rrelay.ko against the cached test kernel
 #   make KDIR=/path      build against another Rust-enabled kernel build
 #   make install         modules_install (INSTALL_MOD_PATH=...), plus the
-#                        client headers and Module.symvers (RRELAY_DEV_DIR)
+#                        client headers, the Rust API and Module.symvers
+#                        (RRELAY_DEV_DIR)
 #   make rustdoc         the module's Rust documentation, in build/rustdoc
 #   make htmldocs        Documentation/ as HTML (Sphinx), in build/htmldocs
 #   make run             set everything up, boot QEMU, insmod, show the files
@@ -42,6 +43,10 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM))
 # uses either with the same two lines (see examples/).
 KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 RRELAY_DEV_DIR ?= $(INSTALL_MOD_PATH)/usr/src/rrelay/$(KRELEASE)
+# The safe Rust API for client modules, which they compile in (beside the
+# C header, found the same way).
+RRELAY_RUST_API = $(addprefix include/rrelay/,relay.rs relay_abi.rs relay_layout.c \
+	layout.kbuild rust-client.kbuild)
 
 all: modules
 
@@ -60,6 +65,7 @@ install: modules
 	install -D -m 0644 include/rrelay/relay.h $(RRELAY_DEV_DIR)/include/rrelay/relay.h
 	install -D -m 0644 include/uapi/linux/rrelay.h \
 		$(RRELAY_DEV_DIR)/include/uapi/linux/rrelay.h
+	install -m 0644 $(RRELAY_RUST_API) $(RRELAY_DEV_DIR)/include/rrelay/
 
 rustdoc: kdir-check
 	scripts/rustdoc "$(KDIR)"
