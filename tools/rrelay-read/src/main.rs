@@ -246,6 +246,8 @@ fn show(cpu: &Cpu) {
             );
         }
         cpu.bar.set_message(msg);
+    } else {
+        cpu.bar.set_message("no stats (not an rrelay file)");
     }
     cpu.bar.tick();
 }

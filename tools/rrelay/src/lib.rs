@@ -11,41 +11,44 @@
 //! sub-buffers ([`Buffer::info`], [`BufInfo`]), and cuts the stream back
 //! into the client's records ([`Records`]).
 //!
+//! A reader of `relay_client`'s records, whose header holds the record's
+//! length in a `u32` at byte 12 (the same example as
+//! `Documentation/userspace.rst`'s):
+//!
 //! ```no_run
-//! use rrelay::{Channel, Method, Reader, Records, LengthField};
+//! use rrelay::{Channel, LengthField, Method, Reader, Records};
 //! use std::time::Duration;
 //!
-//! # fn main() -> rrelay::Result<()> {
-//! let channel = Channel::open("/sys/kernel/debug/relay_client")?;
-//! let mut readers: Vec<Reader> = channel
-//!     .into_buffers()
-//!     .into_iter()
-//!     .map(|b| Reader::new(b, Method::Mmap))
-//!     .collect();
-//! // relay_client's records hold their length in a u32 at byte 12.
-//! let mut records: Vec<_> = readers
-//!     .iter()
-//!     .map(|_| Records::new(LengthField { offset: 12, width: 4 }))
-//!     .collect();
-//! while !readers.iter().all(Reader::is_closed) {
-//!     let ready = rrelay::wait(&readers, Duration::from_millis(200))?;
-//!     for ((reader, ready), recs) in readers.iter_mut().zip(ready).zip(&mut records) {
-//!         if ready.closed {
-//!             reader.set_closed();
-//!         }
-//!         reader.drain(recs, reader.is_closed())?;
-//!         while let Some(record) = recs.next_record() {
-//!             let record = record.expect("well-formed records");
-//!             println!("cpu{}: {} bytes", reader.buffer().cpu(), record.len());
+//! fn main() -> rrelay::Result<()> {
+//!     let channel = Channel::open("/sys/kernel/debug/relay_client")?;
+//!     let mut readers: Vec<Reader> = channel
+//!         .into_buffers()
+//!         .into_iter()
+//!         .map(|b| Reader::new(b, Method::Mmap))
+//!         .collect();
+//!     let mut records: Vec<_> = readers
+//!         .iter()
+//!         .map(|_| Records::new(LengthField { offset: 12, width: 4 }))
+//!         .collect();
+//!     while !readers.iter().all(Reader::is_closed) {
+//!         let ready = rrelay::wait(&readers, Duration::from_millis(200))?;
+//!         for ((r, ready), recs) in readers.iter_mut().zip(ready).zip(&mut records) {
+//!             if ready.closed {
+//!                 r.set_closed();
+//!             }
+//!             r.drain(recs, r.is_closed())?;
+//!             while let Some(Ok(record)) = recs.next_record() {
+//!                 println!("cpu{}: a record of {} bytes", r.buffer().cpu(), record.len());
+//!             }
 //!         }
 //!     }
+//!     for r in &readers {
+//!         let info = r.buffer().info()?;
+//!         println!("cpu{}: {} dropped, {} lost", r.buffer().cpu(),
+//!                  info.full_count, info.lost_subbufs);
+//!     }
+//!     Ok(())
 //! }
-//! for reader in &readers {
-//!     let info = reader.buffer().info()?;
-//!     println!("cpu{}: {} dropped, {} lost", reader.buffer().cpu(), info.full_count, info.lost_subbufs);
-//! }
-//! # Ok(())
-//! # }
 //! ```
 //!
 //! Errors name the file and the failed call, with the errno in words.
