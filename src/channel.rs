@@ -20,7 +20,7 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
 use kernel::processor::cpu_relax;
-use kernel::sync::atomic::{ordering, Atomic};
+use kernel::sync::atomic::{atomic_load, atomic_store, ordering, Atomic};
 use kernel::sync::barrier::{smp_mb, Full, Read, Write};
 
 /// File mode of buffer files: `S_IRUSR`, root-only as in mainline.
@@ -309,17 +309,38 @@ impl RingState for BufState {
     fn produced(&self) -> usize {
         match self.writer {
             Some(w) => w.produced,
-            None => field!(self, subbufs_produced),
+            // Acquire, pairing with `set_produced`'s release: the bytes
+            // and padding of every sub-buffer counted are visible to the
+            // loads that follow (Documentation/ordering.rst, "produced").
+            // SAFETY: `buf` is live (type invariant); every store of the
+            // field is `set_produced`'s, atomic.
+            None => unsafe {
+                atomic_load(&raw mut (*self.buf).subbufs_produced, ordering::Acquire)
+            },
         }
     }
     fn set_produced(&mut self, v: usize) {
-        field!(self, subbufs_produced = v)
+        // Release: the writer's stores before it (the records the client
+        // wrote with plain stores on this CPU, the padding) are visible to
+        // any CPU whose acquire load sees the new count.
+        // SAFETY: `buf` is live (type invariant); readers load the field
+        // atomically.
+        unsafe { atomic_store(&raw mut (*self.buf).subbufs_produced, v, ordering::Release) }
     }
     fn consumed(&self) -> usize {
-        field!(self, subbufs_consumed)
+        // Acquire, pairing with `set_consumed`'s release: a writer that
+        // sees a sub-buffer consumed writes into it only after the
+        // reader's loads of it (Documentation/ordering.rst, "consumed").
+        // SAFETY: `buf` is live (type invariant); every store of the field
+        // is `set_consumed`'s, atomic.
+        unsafe { atomic_load(&raw mut (*self.buf).subbufs_consumed, ordering::Acquire) }
     }
     fn set_consumed(&mut self, v: usize) {
-        field!(self, subbufs_consumed = v)
+        // Release: the reader's copies out of the sub-buffers it gives
+        // back come before the writer may reuse them.
+        // SAFETY: `buf` is live (type invariant); the writer loads the
+        // field atomically.
+        unsafe { atomic_store(&raw mut (*self.buf).subbufs_consumed, v, ordering::Release) }
     }
     fn bytes_consumed(&self) -> usize {
         field!(self, bytes_consumed)
@@ -371,8 +392,10 @@ impl RingState for BufState {
         let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
         // Past the end cannot happen (`subbuf < n_subbufs`); were it to,
         // the writer stops rather than panic.
+        // Acquire, pairing with `PinSlot::unpin`'s release: the pipe's last
+        // reads of the pages come before the writer's next writes there.
         pins.get(subbuf)
-            .is_none_or(|p| p.pins.load(ordering::Relaxed) != 0)
+            .is_none_or(|p| p.pins.load(ordering::Acquire) != 0)
     }
     fn pin(&mut self, subbuf: usize) {
         // Fully ordered: the pin is visible before the reader looks at
@@ -758,7 +781,9 @@ unsafe fn create_buf_file(chan: *mut Rchan, buf: *mut RchanBuf, cpu: u32) -> *mu
 unsafe fn close_buf(buf: *mut RchanBuf) {
     // SAFETY: Per the contract.
     unsafe {
-        ptr::write_volatile(&raw mut (*buf).finalized, 1);
+        // Release: a reader that sees the buffer finalized (acquire) also
+        // sees the last switch's produced count and bytes.
+        atomic_store(&raw mut (*buf).finalized, 1, ordering::Release);
         sys::buf_sync_wakeup(buf);
         // Readers asleep in poll() learn of the close now (mainline leaves
         // them asleep until a timeout, or for ever).

@@ -89,8 +89,12 @@ bool rrelay_switch_publish(struct rchan_buf *buf, bool completed,
 	/* Lockless: pairs with the barrier in poll_wait()'s queueing. */
 	if (completed && waitqueue_active(&buf->read_wait))
 		irq_work_queue(&buf->wakeup_work);
-	/* Pairs with the fully ordered pin of ring::pin_for_splice(). */
-	return READ_ONCE(*pins) != 0;
+	/*
+	 * Pairs with the fully ordered pin of ring::pin_for_splice(); acquire
+	 * pairs with the release of an unpin, so the pipe's last reads of the
+	 * pages come before the writer's next stores into them.
+	 */
+	return smp_load_acquire(pins) != 0;
 }
 
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,

@@ -49,12 +49,14 @@ struct Subbuf {
 }
 
 const IOC_MAGIC: u64 = 0xb7;
-const fn ioc(dir: u64, nr: u64, size: usize) -> libc::c_ulong {
-    ((dir << 30) | ((size as u64) << 16) | (IOC_MAGIC << 8) | nr) as libc::c_ulong
+// `libc::Ioctl` is glibc's unsigned long and musl's int (the aarch64 musl
+// build of the arm64 guest); the kernel takes the low 32 bits either way.
+const fn ioc(dir: u64, nr: u64, size: usize) -> libc::Ioctl {
+    ((dir << 30) | ((size as u64) << 16) | (IOC_MAGIC << 8) | nr) as libc::Ioctl
 }
-const IOC_INFO: libc::c_ulong = ioc(2, 1, std::mem::size_of::<BufInfo>());
-const IOC_SUBBUF: libc::c_ulong = ioc(3, 2, std::mem::size_of::<Subbuf>());
-const IOC_CONSUME: libc::c_ulong = ioc(1, 3, std::mem::size_of::<u64>());
+const IOC_INFO: libc::Ioctl = ioc(2, 1, std::mem::size_of::<BufInfo>());
+const IOC_SUBBUF: libc::Ioctl = ioc(3, 2, std::mem::size_of::<Subbuf>());
+const IOC_CONSUME: libc::Ioctl = ioc(1, 3, std::mem::size_of::<u64>());
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Method {
