@@ -44,6 +44,9 @@ pub(crate) struct BufState {
     /// reader uses instead of the live fields once it reaches the writer's
     /// sub-buffer (see [`BufState::snapshot_writer`]).
     writer: Option<WriterPos>,
+    /// Made by [`BufState::for_reader`]: `produced` is loaded with
+    /// acquire semantics.  The writer's own loads of its count need none.
+    reader: bool,
 }
 
 /// The writer's position at one instant.
@@ -157,7 +160,22 @@ impl BufState {
             geo: chan.geo,
             subbuf_start: chan.subbuf_start,
             writer: None,
+            reader: false,
         }
+    }
+
+    /// The state as a reader on any CPU sees it: every load of `produced`
+    /// is an acquire, so that the bytes and padding of the sub-buffers it
+    /// counts are visible to the loads that follow
+    /// (`Documentation/ordering.rst`).
+    ///
+    /// # Safety
+    ///
+    /// `buf` is a live, initialised buffer.
+    pub(crate) unsafe fn for_reader(buf: *mut RchanBuf) -> Self {
+        // SAFETY: Per the contract.
+        let s = unsafe { Self::new(buf) };
+        Self { reader: true, ..s }
     }
 
     /// From now on, sees the writer where it is at this instant, read on
@@ -309,31 +327,33 @@ impl RingState for BufState {
     fn produced(&self) -> usize {
         match self.writer {
             Some(w) => w.produced,
-            // Acquire, pairing with `set_produced`'s release: the bytes
-            // and padding of every sub-buffer counted are visible to the
-            // loads that follow (Documentation/ordering.rst, "produced").
+            // A reader's load is an acquire, pairing with the writer's
+            // release store of the count (`rrelay_switch_publish`): the
+            // bytes and padding of every sub-buffer counted are visible to
+            // the loads that follow.
             // SAFETY: `buf` is live (type invariant); every store of the
-            // field is `set_produced`'s, atomic.
-            None => unsafe {
+            // field is a release store (C or `set_produced`).
+            None if self.reader => unsafe {
                 atomic_load(&raw mut (*self.buf).subbufs_produced, ordering::Acquire)
             },
+            // The writer loads its own count.
+            None => field!(self, subbufs_produced),
         }
     }
     fn set_produced(&mut self, v: usize) {
-        // Release: the writer's stores before it (the records the client
-        // wrote with plain stores on this CPU, the padding) are visible to
-        // any CPU whose acquire load sees the new count.
+        // Release, as in `rrelay_switch_publish` (the write path's store):
+        // here on relay_reset() and in the host model's order.
         // SAFETY: `buf` is live (type invariant); readers load the field
         // atomically.
         unsafe { atomic_store(&raw mut (*self.buf).subbufs_produced, v, ordering::Release) }
     }
     fn consumed(&self) -> usize {
-        // Acquire, pairing with `set_consumed`'s release: a writer that
-        // sees a sub-buffer consumed writes into it only after the
-        // reader's loads of it (Documentation/ordering.rst, "consumed").
-        // SAFETY: `buf` is live (type invariant); every store of the field
-        // is `set_consumed`'s, atomic.
-        unsafe { atomic_load(&raw mut (*self.buf).subbufs_consumed, ordering::Acquire) }
+        // READ_ONCE.  The writer's stores into a sub-buffer it finds
+        // consumed depend on this load by control (the switch returns a
+        // length of 0 otherwise, and the client writes nothing), which
+        // with the reader's release store (`set_consumed`) keeps them
+        // after the reader's copies (`Documentation/ordering.rst`).
+        field!(self, subbufs_consumed)
     }
     fn set_consumed(&mut self, v: usize) {
         // Release: the reader's copies out of the sub-buffers it gives
@@ -440,6 +460,29 @@ impl RingState for BufState {
         self.buffer().switches.load(ordering::Relaxed) % 2 != 0
     }
     fn publish(&mut self, completed: Option<ring::Completed>, next: usize) -> bool {
+        // Only `complete` (below) completes a sub-buffer on this path; a
+        // direct call finds its count and offset stored already, and the
+        // kernel stores them again, unchanged.
+        let produced = self.produced();
+        self.switch_publish(completed, produced, next)
+    }
+    fn complete(&mut self, done: ring::Completed, produced: usize, next: usize) -> bool {
+        // The kernel stores the count (release) and the offset, in that
+        // order, inside the call that publishes: a release store from
+        // Rust is an out-of-line helper call in a 7.3 module, from C an
+        // inline instruction (a plain store on x86, stlr on arm64).
+        self.switch_publish(Some(done), produced, next)
+    }
+}
+
+impl BufState {
+    /// [`RingState::publish`] and [`RingState::complete`] of the kernel.
+    fn switch_publish(
+        &mut self,
+        completed: Option<ring::Completed>,
+        produced: usize,
+        next: usize,
+    ) -> bool {
         // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
         // invariant).
         let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
@@ -455,7 +498,7 @@ impl RingState for BufState {
         // SAFETY: `buf` is live and initialised, its writer is the caller
         // (the `relay_switch_subbuf` contract), and `slot` is one of its
         // pin counts.
-        unsafe { sys::switch_publish(self.buf, done, valid, slot.pins.as_ptr()) }
+        unsafe { sys::switch_publish(self.buf, done, produced, valid, slot.pins.as_ptr()) }
     }
 }
 
@@ -1072,8 +1115,9 @@ pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
     if buf.is_null() {
         return;
     }
+    // A reader: the client read the sub-buffers it gives back.
     // SAFETY: A buffer in a slot of a live channel is live.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     ring::subbufs_consumed(&mut s, &geo, consumed);
 }

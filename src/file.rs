@@ -85,7 +85,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
     }
     let mut mask = 0;
     // SAFETY: As above.
-    let s = unsafe { BufState::new(buf) };
+    let s = unsafe { BufState::for_reader(buf) };
     if readable && !ring::is_empty(&s, s.geometry()) {
         mask |= bindings::POLLIN | bindings::POLLRDNORM;
     }
@@ -154,7 +154,7 @@ unsafe fn read_with(
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     let mut written = 0usize;
     let mut fault = false;
@@ -266,7 +266,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     let mut spliced = 0usize;
     let mut error = 0isize;
@@ -404,7 +404,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     let ret = match cmd {
         abi::IOC_INFO => {
