@@ -38,6 +38,23 @@ fi
 # Arguments every kernel-tree make gets.
 KMAKE_ARGS=(ARCH=x86_64 "LLVM=$LLVM_SUFFIX")
 
+# The kernel architecture of a flavour: arm64 is cross-built (clang needs
+# no separate cross compiler), the others are the host's x86_64.
+kernel_arch() {
+	case $1 in
+	arm64) echo arm64 ;;
+	*) echo x86_64 ;;
+	esac
+}
+
+# Point ARCH and KMAKE_ARGS at a flavour's architecture, for scripts that
+# build against one flavour's kernel.
+use_flavour() {
+	ARCH=$(kernel_arch "$1")
+	export ARCH
+	KMAKE_ARGS=("ARCH=$ARCH" "LLVM=$LLVM_SUFFIX")
+}
+
 log_t0=${log_t0:-$(date +%s)}
 log() {
 	printf '[%4ds] %s\n' $(($(date +%s) - log_t0)) "$*" >&2
@@ -74,9 +91,12 @@ kernel_src() {
 	[ -n "$d" ] && [ -f "$d/Makefile" ] && echo "$d"
 }
 
-# Config fragments of one flavour (test or bench), in merge order.
+# Config fragments of one flavour (test, bench or arm64), in merge order.
+# arm64 is the test kernel on another architecture: its fragment comes
+# after test.config's debugging options.
 kernel_fragments() {
 	echo "$RRELAY_ROOT/scripts/kconfig/common.config"
+	[ "$1" = arm64 ] && echo "$RRELAY_ROOT/scripts/kconfig/test.config"
 	echo "$RRELAY_ROOT/scripts/kconfig/$1.config"
 }
 

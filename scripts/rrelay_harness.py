@@ -42,14 +42,23 @@ TAP_RE = re.compile(r"^(\s*)(not ok|ok) (\d+) ?-? ?([^#]*?)\s*(#\s*(\w+).*)?$")
 
 def boot(args):
     """Run QEMU once; return 0 when the guest reported exit status 0."""
-    cmd = [
-        "qemu-system-x86_64", "-accel", args.accel, "-nodefaults", "-no-reboot",
-        "-display", "none", "-smp", str(args.smp), "-m", args.mem,
+    append = "panic=-1 kunit.filter_glob=rrelay* " + " ".join(args.append)
+    cmd = qemu_command(args.arch, args.smp, args.mem, args.accel) + [
         "-kernel", args.kernel, "-initrd", args.initramfs,
-        "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
-        "-serial", "file:" + args.results,
-        "-append", "console=ttyS0 panic=-1 kunit.filter_glob=rrelay* " + " ".join(args.append),
-    ] + args.qemu_arg
+        "-chardev", "stdio,id=con,signal=off",
+    ]
+    if args.arch == "aarch64":
+        # virt has one PL011 (ttyAMA0, the console); the results go through
+        # a virtio console (hvc0), which tests/guest/init prefers.
+        cmd += ["-serial", "chardev:con",
+                "-chardev", "file,id=res,path=" + args.results,
+                "-device", "virtio-serial-device",
+                "-device", "virtconsole,chardev=res",
+                "-append", "console=ttyAMA0 " + append]
+    else:
+        cmd += ["-serial", "chardev:con", "-serial", "file:" + args.results,
+                "-append", "console=ttyS0 " + append]
+    cmd += args.qemu_arg
     console = open(args.console, "w")
     open(args.results, "w").close()
     start = time.monotonic()
@@ -106,6 +115,20 @@ def expect_kernel(results, console, release):
     if not ok:
         print("console: no '%s' line: another kernel booted" % want.strip(), file=sys.stderr)
     return ok
+
+
+def qemu_command(arch, smp, mem, accel):
+    """QEMU and its machine for a guest architecture, without the boot files.
+    aarch64 runs QEMU's virt machine with the most capable CPU model
+    (-cpu max), under TCG like x86; its CPU hotplug goes through PSCI."""
+    if arch == "aarch64":
+        base = ["qemu-system-aarch64", "-M", "virt", "-cpu", "max"]
+    elif arch == "x86_64":
+        base = ["qemu-system-x86_64"]
+    else:
+        raise ValueError("unknown guest architecture " + arch)
+    return base + ["-accel", accel, "-nodefaults", "-no-reboot", "-display", "none",
+                   "-smp", str(smp), "-m", mem]
 
 
 def read(path):
@@ -257,6 +280,8 @@ def main():
     b = sub.add_parser("boot")
     b.add_argument("--kernel", required=True)
     b.add_argument("--initramfs", required=True)
+    b.add_argument("--arch", choices=["x86_64", "aarch64"], default="x86_64",
+                   help="guest architecture (aarch64: QEMU virt, -cpu max)")
     b.add_argument("--smp", type=int, default=4)
     b.add_argument("--accel", default="tcg",
                    help="QEMU -accel value, e.g. tcg,thread=multi")

@@ -20,7 +20,7 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
 use kernel::processor::cpu_relax;
-use kernel::sync::atomic::{ordering, Atomic};
+use kernel::sync::atomic::{atomic_load, atomic_store, ordering, Atomic};
 use kernel::sync::barrier::{smp_mb, Full, Read, Write};
 
 /// File mode of buffer files: `S_IRUSR`, root-only as in mainline.
@@ -44,6 +44,9 @@ pub(crate) struct BufState {
     /// reader uses instead of the live fields once it reaches the writer's
     /// sub-buffer (see [`BufState::snapshot_writer`]).
     writer: Option<WriterPos>,
+    /// Made by [`BufState::for_reader`]: `produced` is loaded with
+    /// acquire semantics.  The writer's own loads of its count need none.
+    reader: bool,
 }
 
 /// The writer's position at one instant.
@@ -157,7 +160,22 @@ impl BufState {
             geo: chan.geo,
             subbuf_start: chan.subbuf_start,
             writer: None,
+            reader: false,
         }
+    }
+
+    /// The state as a reader on any CPU sees it: every load of `produced`
+    /// is an acquire, so that the bytes and padding of the sub-buffers it
+    /// counts are visible to the loads that follow
+    /// (`Documentation/ordering.rst`).
+    ///
+    /// # Safety
+    ///
+    /// `buf` is a live, initialised buffer.
+    pub(crate) unsafe fn for_reader(buf: *mut RchanBuf) -> Self {
+        // SAFETY: Per the contract.
+        let s = unsafe { Self::new(buf) };
+        Self { reader: true, ..s }
     }
 
     /// From now on, sees the writer where it is at this instant, read on
@@ -309,17 +327,40 @@ impl RingState for BufState {
     fn produced(&self) -> usize {
         match self.writer {
             Some(w) => w.produced,
+            // A reader's load is an acquire, pairing with the writer's
+            // release store of the count (`rrelay_switch_publish`): the
+            // bytes and padding of every sub-buffer counted are visible to
+            // the loads that follow.
+            // SAFETY: `buf` is live (type invariant); every store of the
+            // field is a release store (C or `set_produced`).
+            None if self.reader => unsafe {
+                atomic_load(&raw mut (*self.buf).subbufs_produced, ordering::Acquire)
+            },
+            // The writer loads its own count.
             None => field!(self, subbufs_produced),
         }
     }
     fn set_produced(&mut self, v: usize) {
-        field!(self, subbufs_produced = v)
+        // Release, as in `rrelay_switch_publish` (the write path's store):
+        // here on relay_reset() and in the host model's order.
+        // SAFETY: `buf` is live (type invariant); readers load the field
+        // atomically.
+        unsafe { atomic_store(&raw mut (*self.buf).subbufs_produced, v, ordering::Release) }
     }
     fn consumed(&self) -> usize {
+        // READ_ONCE.  The writer's stores into a sub-buffer it finds
+        // consumed depend on this load by control (the switch returns a
+        // length of 0 otherwise, and the client writes nothing), which
+        // with the reader's release store (`set_consumed`) keeps them
+        // after the reader's copies (`Documentation/ordering.rst`).
         field!(self, subbufs_consumed)
     }
     fn set_consumed(&mut self, v: usize) {
-        field!(self, subbufs_consumed = v)
+        // Release: the reader's copies out of the sub-buffers it gives
+        // back come before the writer may reuse them.
+        // SAFETY: `buf` is live (type invariant); the writer loads the
+        // field atomically.
+        unsafe { atomic_store(&raw mut (*self.buf).subbufs_consumed, v, ordering::Release) }
     }
     fn bytes_consumed(&self) -> usize {
         field!(self, bytes_consumed)
@@ -371,8 +412,10 @@ impl RingState for BufState {
         let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
         // Past the end cannot happen (`subbuf < n_subbufs`); were it to,
         // the writer stops rather than panic.
+        // Acquire, pairing with `PinSlot::unpin`'s release: the pipe's last
+        // reads of the pages come before the writer's next writes there.
         pins.get(subbuf)
-            .is_none_or(|p| p.pins.load(ordering::Relaxed) != 0)
+            .is_none_or(|p| p.pins.load(ordering::Acquire) != 0)
     }
     fn pin(&mut self, subbuf: usize) {
         // Fully ordered: the pin is visible before the reader looks at
@@ -417,6 +460,29 @@ impl RingState for BufState {
         self.buffer().switches.load(ordering::Relaxed) % 2 != 0
     }
     fn publish(&mut self, completed: Option<ring::Completed>, next: usize) -> bool {
+        // Only `complete` (below) completes a sub-buffer on this path; a
+        // direct call finds its count and offset stored already, and the
+        // kernel stores them again, unchanged.
+        let produced = self.produced();
+        self.switch_publish(completed, produced, next)
+    }
+    fn complete(&mut self, done: ring::Completed, produced: usize, next: usize) -> bool {
+        // The kernel stores the count (release) and the offset, in that
+        // order, inside the call that publishes: a release store from
+        // Rust is an out-of-line helper call in a 7.3 module, from C an
+        // inline instruction (a plain store on x86, stlr on arm64).
+        self.switch_publish(Some(done), produced, next)
+    }
+}
+
+impl BufState {
+    /// [`RingState::publish`] and [`RingState::complete`] of the kernel.
+    fn switch_publish(
+        &mut self,
+        completed: Option<ring::Completed>,
+        produced: usize,
+        next: usize,
+    ) -> bool {
         // SAFETY: `buf` is the `rchan_buf` of a live `Buffer` (its type
         // invariant).
         let pins = unsafe { &(*self.buf.cast::<Buffer>()).pins };
@@ -432,7 +498,7 @@ impl RingState for BufState {
         // SAFETY: `buf` is live and initialised, its writer is the caller
         // (the `relay_switch_subbuf` contract), and `slot` is one of its
         // pin counts.
-        unsafe { sys::switch_publish(self.buf, done, valid, slot.pins.as_ptr()) }
+        unsafe { sys::switch_publish(self.buf, done, produced, valid, slot.pins.as_ptr()) }
     }
 }
 
@@ -758,7 +824,9 @@ unsafe fn create_buf_file(chan: *mut Rchan, buf: *mut RchanBuf, cpu: u32) -> *mu
 unsafe fn close_buf(buf: *mut RchanBuf) {
     // SAFETY: Per the contract.
     unsafe {
-        ptr::write_volatile(&raw mut (*buf).finalized, 1);
+        // Release: a reader that sees the buffer finalized (acquire) also
+        // sees the last switch's produced count and bytes.
+        atomic_store(&raw mut (*buf).finalized, 1, ordering::Release);
         sys::buf_sync_wakeup(buf);
         // Readers asleep in poll() learn of the close now (mainline leaves
         // them asleep until a timeout, or for ever).
@@ -1047,8 +1115,9 @@ pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
     if buf.is_null() {
         return;
     }
+    // A reader: the client read the sub-buffers it gives back.
     // SAFETY: A buffer in a slot of a live channel is live.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     ring::subbufs_consumed(&mut s, &geo, consumed);
 }

@@ -14,12 +14,11 @@ use crate::abi::{self, RchanBuf};
 use crate::channel::{buf_get, buf_put, BufState, PinSlot};
 use crate::ring::{self, RingState};
 use crate::sys;
-use core::ptr;
 use kernel::bindings;
 use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
 use kernel::page::PAGE_SIZE;
-use kernel::sync::barrier::{smp_mb, Read};
+use kernel::sync::atomic::{atomic_load, ordering};
 
 /// `open`: the file takes a reference on its buffer (from `i_private`).
 ///
@@ -79,13 +78,14 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
     }
     // Looked at once queued (mainline looks before): a relay_close() that
     // sets it after this look wakes the queue this poller is on.
-    // SAFETY: As above.
-    if unsafe { ptr::read_volatile(&raw const (*buf).finalized) } != 0 {
+    // Acquire: pairs with `channel::close_buf`'s release.
+    // SAFETY: As above; `finalized` is only stored atomically.
+    if unsafe { atomic_load(&raw mut (*buf).finalized, ordering::Acquire) } != 0 {
         return bindings::POLLERR;
     }
     let mut mask = 0;
     // SAFETY: As above.
-    let s = unsafe { BufState::new(buf) };
+    let s = unsafe { BufState::for_reader(buf) };
     if readable && !ring::is_empty(&s, s.geometry()) {
         mask |= bindings::POLLIN | bindings::POLLRDNORM;
     }
@@ -154,7 +154,7 @@ unsafe fn read_with(
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     let mut written = 0usize;
     let mut fault = false;
@@ -266,7 +266,7 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     let mut spliced = 0usize;
     let mut error = 0isize;
@@ -404,12 +404,14 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
     // SAFETY: `private_data` is the buffer referenced by this file.
     let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
     // SAFETY: As above.
-    let mut s = unsafe { BufState::new(buf) };
+    let mut s = unsafe { BufState::for_reader(buf) };
     let geo = *s.geometry();
     let ret = match cmd {
         abi::IOC_INFO => {
-            // SAFETY: `buf` is live.
-            let finalized = unsafe { ptr::read_volatile(&raw const (*buf).finalized) };
+            // Acquire: pairs with `channel::close_buf`'s release, so a
+            // finalized buffer's counts below are its last ones.
+            // SAFETY: `buf` is live; `finalized` is only stored atomically.
+            let finalized = unsafe { atomic_load(&raw mut (*buf).finalized, ordering::Acquire) };
             let info = abi::BufInfo {
                 subbuf_size: geo.subbuf_size() as u64,
                 n_subbufs: geo.n_subbufs() as u64,
@@ -428,11 +430,10 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
             match sys::get_user_struct(user, &mut req) {
                 Err(e) => Err(e),
                 Ok(()) => {
-                    // `produced` before the padding: pairs with the
-                    // writer's barrier between setting a sub-buffer's
-                    // padding and counting it produced.
+                    // `produced` before the padding: the load is an
+                    // acquire, pairing with the writer's release store of
+                    // the count after the padding.
                     let produced = s.produced() as u64;
-                    smp_mb(Read);
                     let slot = geo.wrap(req.index as usize);
                     let padding = s.padding(slot) as u64;
                     if req.index >= produced {

@@ -32,6 +32,7 @@ mod c {
         pub(super) fn rrelay_switch_publish(
             buf: *mut RchanBuf,
             completed: bool,
+            produced: usize,
             valid: usize,
             pins: *const c_int,
         ) -> bool;
@@ -142,13 +143,15 @@ pub(crate) unsafe fn buf_init_sync(buf: *mut RchanBuf) {
 }
 
 /// What a sub-buffer switch needs besides the arithmetic, in one call on
-/// the write path's slow path: for a `completed` sub-buffer the file grows
-/// by its `valid` bytes; a full barrier orders the writer's stores of
-/// `produced` and `offset` before the loads of the readers' wait queue and
-/// of `pins`, the pin count of the sub-buffer the writer moves into;
-/// sleeping readers get a wake-up queued as irq_work (never a direct one:
-/// writers may run inside the scheduler).  Returns whether `*pins` is
-/// non-zero.
+/// the write path's slow path.  For a `completed` sub-buffer it stores
+/// `produced`, the new count, with release semantics (the records the
+/// client stored on this CPU and the padding come first), then an offset
+/// of 0, and grows the file by its `valid` bytes.  Then a full barrier
+/// orders the writer's stores of `produced` and `offset` before the loads
+/// of the readers' wait queue and of `pins`, the pin count of the
+/// sub-buffer the writer moves into (an acquire load); sleeping readers
+/// get a wake-up queued as irq_work (never a direct one: writers may run
+/// inside the scheduler).  Returns whether `*pins` is non-zero.
 ///
 /// # Safety
 ///
@@ -157,11 +160,12 @@ pub(crate) unsafe fn buf_init_sync(buf: *mut RchanBuf) {
 pub(crate) unsafe fn switch_publish(
     buf: *mut RchanBuf,
     completed: bool,
+    produced: usize,
     valid: usize,
     pins: *const c_int,
 ) -> bool {
     // SAFETY: Per the function's contract.
-    unsafe { c::rrelay_switch_publish(buf, completed, valid, pins) }
+    unsafe { c::rrelay_switch_publish(buf, completed, produced, valid, pins) }
 }
 
 /// Waits for a queued wake-up of `buf` to finish.

@@ -23,6 +23,12 @@ class Selftests(unittest.TestCase):
             "ok 1 global.a", "not ok 2 global.b", "rrelay-test-end prog rc=1"))
         self.assertEqual(r, [("prog: global.a", True, ""), ("prog: global.b", False, "")])
 
+    def test_timing_line_after_the_end_marker_is_ignored(self):
+        r = h.parse_selftests(results(
+            "rrelay-test-begin p", "ok 1 global.a", "rrelay-test-end p rc=0",
+            "rrelay-test-time p 12 s"))
+        self.assertEqual(r, [("p: global.a", True, "")])
+
     def test_program_that_dies_without_tap_fails(self):
         r = h.parse_selftests(results("rrelay-test-begin p", "Segmentation fault",
                                       "rrelay-test-end p rc=139"))
@@ -103,6 +109,20 @@ class Cargo(unittest.TestCase):
     def test_cargo_lines(self):
         r = h.parse_cargo("test a::b ... ok\ntest c ... FAILED\ntest d ... ignored\n")
         self.assertEqual([x[1] for x in r], [True, False, None])
+
+
+class Machines(unittest.TestCase):
+    def test_aarch64_boots_virt_with_cpu_max(self):
+        cmd = h.qemu_command("aarch64", 4, "1G", "tcg")
+        self.assertEqual(cmd[:5], ["qemu-system-aarch64", "-M", "virt", "-cpu", "max"])
+        self.assertIn("4", cmd)
+
+    def test_x86_64_is_the_default_machine(self):
+        self.assertEqual(h.qemu_command("x86_64", 1, "1G", "tcg")[0], "qemu-system-x86_64")
+
+    def test_unknown_arch_is_refused(self):
+        with self.assertRaises(ValueError):
+            h.qemu_command("riscv64", 1, "1G", "tcg")
 
 
 if __name__ == "__main__":
