@@ -11,7 +11,8 @@
 //! go; the mmap reader's ioctls.
 
 use crate::abi::{self, RchanBuf};
-use crate::channel::{buf_get, buf_put, BufState, PinSlot};
+use crate::buffer::{buf_get, buf_put, BufState};
+use crate::pins::PinSlot;
 use crate::ring::{self, RingState};
 use crate::sys;
 use core::ptr;

@@ -18,10 +18,14 @@ use kernel::prelude::*;
 use kernel::str::CStrExt;
 
 mod abi;
+mod api;
+mod buffer;
 mod channel;
 mod file;
+mod pins;
 pub mod ring;
 mod sys;
+mod write;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
@@ -147,7 +151,7 @@ extern "C" fn rrelay_tick() {
     if writeln!(line, "rrelay tick cpu={cpu} seq={seq}").is_ok() {
         // SAFETY: The channel stays open until the ticker has stopped
         // (`InsmodChannel::drop`).
-        unsafe { channel::write(chan, &line.bytes[..line.len]) };
+        unsafe { write::write(chan, &line.bytes[..line.len]) };
     }
 }
 
@@ -172,7 +176,7 @@ impl InsmodChannel {
         // SAFETY: A NUL-terminated base name, our directory, static
         // callbacks.
         let chan = unsafe {
-            channel::relay_open(
+            api::relay_open(
                 c"cpu".as_char_ptr(),
                 dir,
                 module_parameters::subbuf_size.value() as usize,
@@ -222,7 +226,7 @@ impl Drop for InsmodChannel {
         // `relay_close`'s callback before the directory goes.
         unsafe {
             bindings::debugfs_lookup_and_remove(c"marker".as_char_ptr(), self.dir);
-            channel::relay_close(self.chan);
+            api::relay_close(self.chan);
             sys::debugfs_remove(self.dir);
         }
     }
@@ -256,7 +260,7 @@ unsafe extern "C" fn rrelay_marker_write(
     }
     // SAFETY: The file's inode holds the channel as `i_private`, alive
     // while the file exists (see `InsmodChannel::drop`).
-    unsafe { channel::write(sys::file_inode_private(filp).cast(), &record) };
+    unsafe { write::write(sys::file_inode_private(filp).cast(), &record) };
     count as isize
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared by rrelay's C files and its Rust code (which declares
- * the same functions in src/sys.rs): C helpers Rust calls, and file
+ * the same functions in src/sys/mod.rs): C helpers Rust calls, and file
  * operations Rust implements.
  */
 #ifndef _RRELAY_INTERNAL_H

@@ -621,7 +621,7 @@ pub(crate) unsafe fn splice_page(
     page: *mut bindings::page,
     offset: usize,
     len: usize,
-    slot: *const crate::channel::PinSlot,
+    slot: *const crate::pins::PinSlot,
 ) -> isize {
     // SAFETY: Per the contract; both fit in a `c_uint` (at most a page).
     unsafe { c::rrelay_splice_page(pipe, page, offset as c_uint, len as c_uint, slot as c_ulong) }
