@@ -9,16 +9,19 @@
 //! inlined `relay_write()`; the sub-buffer arithmetic is `crate::ring`'s.
 
 use crate::abi::{self, Rchan, RchanBuf, RchanCallbacks};
-use crate::buffer::{close_buf, open_buf, reset_buf, BufState};
-use crate::channel::{chan_put, for_each_buf, for_each_buf_of_client, Channel};
+use crate::buffer::{reset_buf, BufState};
+use crate::channel::{for_each_buf, for_each_buf_of_client, open_cpu};
 use crate::ring::{self, Geometry};
-use crate::sys;
-use crate::write::relay_switch_subbuf;
+use crate::sys::buf::Buf;
+use crate::sys::chan::{Chan, ChannelsGuard};
+use crate::sys::cpu::cpus;
+use crate::write::switch_subbuf;
 use core::ptr;
-use kernel::alloc::{flags::GFP_KERNEL, KBox};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::page::PAGE_SIZE;
+use kernel::str::{CStr, CStrExt};
+use kernel::sync::aref::ARef;
 
 /// `relay_open()`: creates a channel with a buffer (and, with a base name, a
 /// file) per online CPU, or one global buffer if `create_buf_file` asks.
@@ -41,102 +44,69 @@ pub(crate) unsafe extern "C" fn relay_open(
     cb: *const RchanCallbacks,
     private_data: *mut c_void,
 ) -> *mut Rchan {
-    let Some(geo) = Geometry::new(subbuf_size, n_subbufs, PAGE_SIZE) else {
+    // SAFETY: A non-null `cb` points to the client's callbacks, which
+    // outlive the channel; a non-null `base_filename` is NUL-terminated.
+    let (cb, base) = unsafe {
+        (
+            cb.as_ref(),
+            base_filename
+                .as_ref()
+                .map(|_| CStr::from_char_ptr(base_filename)),
+        )
+    };
+    let Some(cb) = cb else {
         return ptr::null_mut();
     };
-    // SAFETY: A non-null `cb` points to the client's callbacks.
-    if cb.is_null() || unsafe { (*cb).create_buf_file.is_none() || (*cb).remove_buf_file.is_none() }
-    {
-        return ptr::null_mut();
+    match open(
+        base.map(CStr::to_bytes),
+        parent,
+        subbuf_size,
+        n_subbufs,
+        cb,
+        private_data,
+    ) {
+        // The client's reference, given up by `relay_close`.
+        Some(chan) => ARef::into_raw(chan).as_ptr().cast(),
+        None => ptr::null_mut(),
     }
-    let channel = Channel {
-        // SAFETY: All-zero is a valid `Rchan`.
-        rchan: unsafe { core::mem::zeroed::<Rchan>() },
-        geo,
-        // SAFETY: `cb` is non-null (checked above) and the client's.
-        subbuf_start: unsafe { (*cb).subbuf_start },
-    };
-    let Ok(boxed) = KBox::new(channel, GFP_KERNEL) else {
-        return ptr::null_mut();
-    };
-    // INVARIANT: every channel handed out is the first field of a `Channel`.
-    let chan = KBox::into_raw(boxed).cast::<Rchan>();
-    let slots = sys::alloc_buf_slots();
-    if slots.is_null() {
-        // SAFETY: `chan` is ours alone and came from `KBox::into_raw`.
-        drop(unsafe { KBox::from_raw(chan.cast::<Channel>()) });
-        return ptr::null_mut();
-    }
-    // SAFETY: `chan` is ours alone until returned.
-    unsafe {
-        (*chan).version = abi::CHANNEL_VERSION;
-        (*chan).subbuf_size = geo.subbuf_size();
-        (*chan).n_subbufs = geo.n_subbufs();
-        (*chan).alloc_size = geo.alloc_size();
-        (*chan).parent = parent;
-        (*chan).private_data = private_data;
-        (*chan).cb = cb;
-        (*chan).buf = slots;
-        if !base_filename.is_null() {
-            (*chan).has_base_filename = 1;
-            // strscpy(): copy at most NAME_MAX - 1 bytes, always terminate.
-            let dst = &raw mut (*chan).base_filename;
-            let mut i = 0;
-            while i < abi::NAME_MAX - 1 && *base_filename.add(i) != 0 {
-                (*dst)[i] = *base_filename.add(i);
-                i += 1;
-            }
-        }
-        sys::kref_init(&raw mut (*chan).kref);
-    }
-
-    let guard = sys::ChannelsGuard::lock();
-    for cpu in sys::cpus(true) {
-        // SAFETY: `chan` is set up; the lock is held.
-        let buf = unsafe { open_buf(chan, cpu) };
-        if buf.is_null() {
-            // SAFETY: Every buffer in a slot holds relay's reference.
-            unsafe {
-                let mut seen = ptr::null_mut();
-                for_each_buf(chan, false, |b| {
-                    if b != seen {
-                        seen = b;
-                        close_buf(b);
-                    }
-                });
-                chan_put(chan);
-            }
-            return ptr::null_mut();
-        }
-        // SAFETY: `cpu` is online, so below `nr_cpu_ids`.
-        unsafe { *sys::buf_slot((*chan).buf, cpu) = buf };
-    }
-    // SAFETY: `chan` is set up; `relay_close` takes it off the list.
-    unsafe { guard.add(chan) };
-    chan
 }
 
-/// Gives `chan` a buffer for `cpu` if it has none: called for every
-/// channel when a CPU is being brought up.  0, or `-ENOMEM`.
-///
-/// # Safety
-///
-/// `chan` is on the channels list; the channels lock is held.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_open_cpu_buf(chan: *mut Rchan, cpu: c_uint) -> c_int {
-    // SAFETY: `chan` is live (on the list); `cpu` is a possible CPU.
-    unsafe {
-        let slot = sys::buf_slot((*chan).buf, cpu);
-        if !(*slot).is_null() {
-            return 0;
+/// `relay_open()` for Rust callers: the channel, with the caller's
+/// reference (for [`close`]), or `None` as `relay_open()` returns null.
+pub(crate) fn open(
+    base_filename: Option<&[u8]>,
+    parent: *mut bindings::dentry,
+    subbuf_size: usize,
+    n_subbufs: usize,
+    cb: &RchanCallbacks,
+    private_data: *mut c_void,
+) -> Option<ARef<Chan>> {
+    let geo = Geometry::new(subbuf_size, n_subbufs, PAGE_SIZE)?;
+    let chan = Chan::new(geo, cb, base_filename, parent, private_data)?;
+    let guard = ChannelsGuard::lock();
+    for cpu in cpus(true) {
+        if open_cpu(&chan, cpu).is_err() {
+            chan.close_bufs();
+            return None;
         }
-        let buf = open_buf(chan, cpu);
-        if buf.is_null() {
-            return -(bindings::ENOMEM as c_int);
-        }
-        *slot = buf;
     }
-    0
+    // SAFETY: `chan` is set up, not on the list; `close` takes it off
+    // before it can be freed (the caller's reference keeps it until then).
+    unsafe { guard.add(&chan) };
+    Some(chan)
+}
+
+/// Gives `chan` a buffer for `cpu` if it has none: called by the CPU
+/// hotplug callback of `src/helpers.c` for every channel on the list (so
+/// open, which the type of `chan` stands for), under the channels lock,
+/// when a CPU is being brought up.  0, or `-ENOMEM`.
+#[no_mangle]
+pub(crate) extern "C" fn rrelay_open_cpu_buf(chan: &Chan, cpu: c_uint) -> c_int {
+    if chan.buf(cpu).is_some() || open_cpu(chan, cpu).is_ok() {
+        0
+    } else {
+        -(bindings::ENOMEM as c_int)
+    }
 }
 
 /// `relay_close()`: closes every buffer and drops the channel.  Buffers
@@ -148,17 +118,18 @@ pub(crate) unsafe extern "C" fn rrelay_open_cpu_buf(chan: *mut Rchan, cpu: c_uin
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_close")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_close")]
 pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
-    if chan.is_null() {
-        return;
+    // SAFETY: The client passes null or its open channel, and gives up its
+    // reference.
+    if let Some(chan) = unsafe { Chan::take_client_ref(chan) } {
+        close(chan);
     }
-    let guard = sys::ChannelsGuard::lock();
-    // SAFETY: The client passes its live channel and gives up its use; it
-    // is on the list since `relay_open` returned it.
-    unsafe {
-        for_each_buf(chan, false, |buf| close_buf(buf));
-        guard.remove(chan);
-        chan_put(chan);
-    }
+}
+
+/// `relay_close()` for Rust callers, with the reference [`open`] gave.
+pub(crate) fn close(chan: ARef<Chan>) {
+    let guard = ChannelsGuard::lock();
+    chan.close_bufs();
+    guard.remove(&chan);
 }
 
 /// `relay_flush()`: forces a sub-buffer switch on every buffer, so readers
@@ -171,22 +142,22 @@ pub(crate) unsafe extern "C" fn relay_close(chan: *mut Rchan) {
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_flush")]
 pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
     // SAFETY: The client passes null or its live channel.
-    let global = !chan.is_null() && unsafe { (*chan).is_global } != 0;
-    // SAFETY: As above.
-    unsafe {
-        for_each_buf_of_client(chan, |buf| {
-            if global {
-                // The client's lock serialises its writers, as in mainline.
-                relay_switch_subbuf(buf, 0);
-            } else {
-                // On the buffer's CPU, between its writer's records: a
-                // switch from here would race that writer (as mainline's
-                // does), which could then write into a sub-buffer already
-                // completed, and pinned by a splice.
-                sys::flush_on_buf_cpu(buf);
-            }
-        })
+    let Some(chan) = (unsafe { Chan::from_raw(chan) }) else {
+        return;
     };
+    let global = chan.is_global();
+    for_each_buf_of_client(chan, |buf| {
+        if global {
+            // The client's lock serialises its writers, as in mainline.
+            switch_subbuf(buf, 0);
+        } else {
+            // On the buffer's CPU, between its writer's records: a switch
+            // from here would race that writer (as mainline's does), which
+            // could then write into a sub-buffer already completed, and
+            // pinned by a splice.
+            buf.flush_on_cpu();
+        }
+    });
 }
 
 /// `relay_reset()`: empties every buffer and restarts it at its first
@@ -199,7 +170,9 @@ pub(crate) unsafe extern "C" fn relay_flush(chan: *mut Rchan) {
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_reset")]
 pub(crate) unsafe extern "C" fn relay_reset(chan: *mut Rchan) {
     // SAFETY: The client passes null or its live channel.
-    unsafe { for_each_buf_of_client(chan, |buf| reset_buf(buf, false)) };
+    if let Some(chan) = unsafe { Chan::from_raw(chan) } {
+        for_each_buf_of_client(chan, reset_buf);
+    }
 }
 
 /// `relay_subbufs_consumed()`: a client reports `consumed` more
@@ -215,16 +188,11 @@ pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
     cpu: c_uint,
     consumed: usize,
 ) {
-    if chan.is_null() || cpu >= sys::nr_cpu_ids() {
+    // SAFETY: The client passes null or its live channel.
+    let Some(buf) = (unsafe { Chan::from_raw(chan) }).and_then(|c| c.buf(cpu)) else {
         return;
-    }
-    // SAFETY: The client passes its live channel; `cpu` is in range.
-    let buf = unsafe { *sys::buf_slot((*chan).buf, cpu) };
-    if buf.is_null() {
-        return;
-    }
-    // SAFETY: A buffer in a slot of a live channel is live.
-    let mut s = unsafe { BufState::new(buf) };
+    };
+    let mut s = BufState::new(buf);
     let geo = *s.geometry();
     ring::subbufs_consumed(&mut s, &geo, consumed);
 }
@@ -238,7 +206,7 @@ pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_buf_full")]
 pub(crate) unsafe extern "C" fn relay_buf_full(buf: *mut RchanBuf) -> c_int {
     // SAFETY: The client passes a live buffer.
-    let s = unsafe { BufState::new(buf) };
+    let s = BufState::new(unsafe { Buf::from_raw(buf) });
     c_int::from(ring::is_full(&s, s.geometry()))
 }
 
@@ -252,20 +220,20 @@ pub(crate) unsafe extern "C" fn relay_buf_full(buf: *mut RchanBuf) -> c_int {
 #[cfg_attr(not(CONFIG_RELAY), export_name = "relay_stats")]
 #[cfg_attr(CONFIG_RELAY, export_name = "rrelay_stats")]
 pub(crate) unsafe extern "C" fn relay_stats(chan: *mut Rchan, flags: c_int) -> usize {
-    if chan.is_null() || flags > abi::RELAY_STATS_LAST {
+    // SAFETY: The client passes null or its live channel.
+    let Some(chan) = (unsafe { Chan::from_raw(chan) }) else {
+        return 0;
+    };
+    if flags > abi::RELAY_STATS_LAST {
         return 0;
     }
     let mut count: c_uint = 0;
-    // SAFETY: The client passes its live channel.
-    unsafe {
-        for_each_buf(chan, true, |buf| {
-            let stats = &raw const (*buf).stats;
-            if flags & abi::RELAY_STATS_BUF_FULL != 0 {
-                count = count.wrapping_add(ptr::read_volatile(&raw const (*stats).full_count));
-            } else if flags & abi::RELAY_STATS_WRT_BIG != 0 {
-                count = count.wrapping_add(ptr::read_volatile(&raw const (*stats).big_count));
-            }
-        })
-    };
+    for_each_buf(chan, true, |buf| {
+        if flags & abi::RELAY_STATS_BUF_FULL != 0 {
+            count = count.wrapping_add(buf.full_count());
+        } else if flags & abi::RELAY_STATS_WRT_BIG != 0 {
+            count = count.wrapping_add(buf.big_count());
+        }
+    });
     count as usize
 }
