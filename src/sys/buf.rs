@@ -29,8 +29,11 @@ use kernel::sync::atomic::{ordering, Atomic};
 use kernel::sync::barrier::{smp_mb, Full, Read, Write};
 use kernel::types::Opaque;
 
-// Kernel structures that bindgen marks as not FFI-safe cross the boundary
-// behind pointers and references only.
+// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// declared in `src/rrelay_internal.h`, or the kernel's), with pointers
+// as references where the C side needs them live; each one declared
+// `safe` has its argument beside it.  Kernel structures that bindgen
+// marks as not FFI-safe cross the boundary behind pointers only.
 #[allow(improper_ctypes)]
 unsafe extern "C" {
     fn rrelay_buf_init_sync(buf: *mut RchanBuf);

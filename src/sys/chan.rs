@@ -19,8 +19,11 @@ use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::types::Opaque;
 
-// Kernel structures that bindgen marks as not FFI-safe cross the boundary
-// behind pointers and references only.
+// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// declared in `src/rrelay_internal.h`, or the kernel's), with pointers
+// as references where the C side needs them live; each one declared
+// `safe` has its argument beside it.  Kernel structures that bindgen
+// marks as not FFI-safe cross the boundary behind pointers only.
 #[allow(improper_ctypes)]
 unsafe extern "C" {
     /// Safe: an allocation of null slots; null on failure.
@@ -298,12 +301,17 @@ unsafe impl AlwaysRefCounted for Chan {
 /// The global lock of channel creation and teardown (mainline's
 /// `relay_channels_mutex`); released when the guard drops.  It also
 /// guards the channels list CPU hotplug walks.
+///
+/// # Invariants
+///
+/// The lock is held from `lock` until the guard drops.
 pub(crate) struct ChannelsGuard(());
 
 impl ChannelsGuard {
     /// Takes the lock; process context.
     pub(crate) fn lock() -> Self {
         rrelay_channels_lock();
+        // INVARIANT: just taken.
         ChannelsGuard(())
     }
 
@@ -328,7 +336,7 @@ impl ChannelsGuard {
 
 impl Drop for ChannelsGuard {
     fn drop(&mut self) {
-        // SAFETY: Taken in `lock`.
+        // SAFETY: Held (type invariant), released once.
         unsafe { rrelay_channels_unlock() };
     }
 }

@@ -14,8 +14,11 @@ use kernel::bindings;
 use kernel::ffi::{c_char, c_int};
 use kernel::str::{CStr, CStrExt};
 
-// Kernel structures that bindgen marks as not FFI-safe cross the boundary
-// behind pointers and references only.
+// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// declared in `src/rrelay_internal.h`, or the kernel's), with pointers
+// as references where the C side needs them live; each one declared
+// `safe` has its argument beside it.  Kernel structures that bindgen
+// marks as not FFI-safe cross the boundary behind pointers only.
 #[allow(improper_ctypes)]
 unsafe extern "C" {
     static rrelay_marker_fops: bindings::file_operations;

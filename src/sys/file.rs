@@ -18,8 +18,11 @@ use kernel::page::PAGE_SIZE;
 use kernel::sync::aref::ARef;
 use kernel::types::Opaque;
 
-// Kernel structures that bindgen marks as not FFI-safe cross the boundary
-// behind pointers and references only.
+// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// declared in `src/rrelay_internal.h`, or the kernel's), with pointers
+// as references where the C side needs them live; each one declared
+// `safe` has its argument beside it.  Kernel structures that bindgen
+// marks as not FFI-safe cross the boundary behind pointers only.
 #[allow(improper_ctypes)]
 unsafe extern "C" {
     fn rrelay_file_inode_private(filp: *mut bindings::file) -> *mut c_void;
@@ -123,6 +126,7 @@ impl BufFile {
     /// buffer; process context.
     pub(crate) fn lock(&self) -> InodeGuard<'_> {
         rrelay_file_lock(self);
+        // INVARIANT: just taken.
         InodeGuard(self)
     }
 }
@@ -151,11 +155,15 @@ impl Kiocb {
 }
 
 /// The inode lock of a buffer file, released on drop.
+///
+/// # Invariants
+///
+/// The lock of the file's inode is held until the guard drops.
 pub(crate) struct InodeGuard<'a>(&'a BufFile);
 
 impl Drop for InodeGuard<'_> {
     fn drop(&mut self) {
-        // SAFETY: Taken by `BufFile::lock`.
+        // SAFETY: Held (type invariant), released once.
         unsafe { rrelay_file_unlock(self.0) };
     }
 }

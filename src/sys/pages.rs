@@ -13,8 +13,11 @@ use kernel::alloc::{flags::GFP_KERNEL, AllocError, KVVec};
 use kernel::bindings;
 use kernel::ffi::{c_uint, c_ulong, c_void};
 
-// Kernel structures that bindgen marks as not FFI-safe cross the boundary
-// behind pointers and references only.
+// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// declared in `src/rrelay_internal.h`, or the kernel's), with pointers
+// as references where the C side needs them live; each one declared
+// `safe` has its argument beside it.  Kernel structures that bindgen
+// marks as not FFI-safe cross the boundary behind pointers only.
 #[allow(improper_ctypes)]
 unsafe extern "C" {
     /// Safe: an allocation (may sleep, as every caller may); null on
