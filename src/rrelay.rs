@@ -17,8 +17,9 @@ use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use sys::chan::Chan;
+use sys::cpu;
 use sys::debugfs::{self, Debugfs};
-use sys::{cpu, insmod};
+use sys::insmod::{self, MarkerFile};
 
 mod abi;
 mod api;
@@ -202,12 +203,11 @@ impl Drop for InsmodChannel {
 
 /// `write` of the `marker` file: the bytes written become one record.
 ///
-/// # Safety
-///
-/// Called by the VFS only, on the `marker` file.
+/// Called by the VFS only, on the `marker` file (which the type of `file`
+/// stands for); `buffer` is a user address, which the copy checks.
 #[no_mangle]
-unsafe extern "C" fn rrelay_marker_write(
-    filp: *mut bindings::file,
+extern "C" fn rrelay_marker_write(
+    file: &MarkerFile,
     buffer: *const c_char,
     count: usize,
     _ppos: *mut bindings::loff_t,
@@ -226,9 +226,7 @@ unsafe extern "C" fn rrelay_marker_write(
     if reader.reader().read_slice(&mut record).is_err() {
         return -(bindings::EFAULT as isize);
     }
-    // SAFETY: The file's inode holds the channel as `i_private`, alive
-    // while the file exists (see `InsmodChannel::drop`).
-    if let Some(chan) = unsafe { Chan::from_raw(insmod::file_inode_private(filp).cast()) } {
+    if let Some(chan) = file.chan() {
         write::write(chan, &record);
     }
     count as isize

@@ -19,7 +19,7 @@ use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::types::Opaque;
 
-// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// These signatures are those of the C definitions (`src/helpers.c`,
 // declared in `src/rrelay_internal.h`, or the kernel's), with pointers
 // as references where the C side needs them live; each one declared
 // `safe` has its argument beside it.  Kernel structures that bindgen

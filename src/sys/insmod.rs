@@ -2,13 +2,15 @@
 
 //! What the channel made at load needs from C: its name (a string module
 //! parameter, which `module!` does not offer), its periodic source, and
-//! the channel behind its `marker` file.
+//! the channel behind its `marker` file.  Above `chan`.
 
+use super::chan::Chan;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_uint, c_void};
 use kernel::str::{CStr, CStrExt};
+use kernel::types::Opaque;
 
-// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// These signatures are those of the C definitions (`src/helpers.c`,
 // declared in `src/rrelay_internal.h`, or the kernel's), with pointers
 // as references where the C side needs them live; each one declared
 // `safe` has its argument beside it.  Kernel structures that bindgen
@@ -46,12 +48,21 @@ pub(crate) fn ticker_stop() {
     rrelay_ticker_stop()
 }
 
-/// The private data of a file's inode: for the `marker` file, the channel.
+/// The `marker` file of the insmod channel, in a `write` operation.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// `filp` is a live file.
-pub(crate) unsafe fn file_inode_private(filp: *mut bindings::file) -> *mut c_void {
-    // SAFETY: Per the function's contract.
-    unsafe { rrelay_file_inode_private(filp) }
+/// A live file of the entry `Debugfs::marker` made, whose inode's private
+/// data is the insmod channel: open while the file exists (its owner
+/// removes the file before it closes the channel).
+#[repr(transparent)]
+pub(crate) struct MarkerFile(Opaque<bindings::file>);
+
+impl MarkerFile {
+    /// The channel the file logs into.
+    pub(crate) fn chan(&self) -> Option<&Chan> {
+        // SAFETY: A live file whose inode holds the open insmod channel
+        // (type invariant), which outlives the write operation.
+        unsafe { Chan::from_raw(rrelay_file_inode_private(self.0.get()).cast()) }
+    }
 }

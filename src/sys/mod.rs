@@ -18,15 +18,15 @@
 //!
 //! - [`cpu`]: CPU iteration and the hotplug callback;
 //! - [`debugfs`]: owned debugfs entries and relay's buffer-file callbacks;
-//! - [`insmod`]: the module parameter, ticker and marker of the channel
-//!   made at load;
 //! - [`pages`]: a buffer's pages and their mapping, owned;
 //! - [`chan`]: one channel (`struct rchan`), counted, its per-CPU slots,
 //!   and the channels lock and list;
+//! - [`insmod`]: the module parameter, ticker and `marker` file of the
+//!   channel made at load;
 //! - [`buf`]: one buffer (`struct rchan_buf` and rrelay's part), counted
 //!   (`ARef<Buf>`), and the accessors of its shared ring fields;
-//! - [`file`](mod@file): buffer files (open, release, the inode lock), user memory,
-//!   iov_iters and pipes.
+//! - [`file`](mod@file): buffer files (open, release, the inode lock),
+//!   user memory, iov_iters and pipes.
 
 pub(crate) mod buf;
 pub(crate) mod chan;

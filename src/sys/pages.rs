@@ -13,7 +13,7 @@ use kernel::alloc::{flags::GFP_KERNEL, AllocError, KVVec};
 use kernel::bindings;
 use kernel::ffi::{c_uint, c_ulong, c_void};
 
-// SAFETY: The signatures are those of the C definitions (`src/helpers.c`,
+// These signatures are those of the C definitions (`src/helpers.c`,
 // declared in `src/rrelay_internal.h`, or the kernel's), with pointers
 // as references where the C side needs them live; each one declared
 // `safe` has its argument beside it.  Kernel structures that bindgen
