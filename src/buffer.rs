@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! One buffer's life and ring state: made for a CPU with its file
-//! (`relay_open_buf()`), reset, closed; and [`BufState`], the view of its
-//! live ring fields that `crate::ring`'s arithmetic works on.
+//! (`relay_open_buf()`) and reset; and [`BufState`], the view of its live
+//! ring fields that `crate::ring`'s arithmetic works on.  The buffer
+//! object itself (its C structure, references, pages, closing) is
+//! `sys::buf::Buf`.
 //!
 //! Lifetimes are reference counts as in mainline (`sys::buf`): a buffer
 //! holds one on its channel; relay (the channel's slot) and every open
