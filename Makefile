@@ -5,12 +5,16 @@
 #   make                 build rrelay.ko against the cached test kernel
 #   make KDIR=/path      build against another Rust-enabled kernel build
 #   make install         modules_install (INSTALL_MOD_PATH=...), plus the
-#                        client headers and Module.symvers (RRELAY_DEV_DIR)
+#                        client headers, the Rust API and Module.symvers
+#                        (RRELAY_DEV_DIR)
 #   make rustdoc         the module's Rust documentation, in build/rustdoc
 #   make htmldocs        Documentation/ as HTML (Sphinx), in build/htmldocs
 #   make run             set everything up, boot QEMU, insmod, show the files
 #   make check           set everything up and run the whole test suite
 #   make bench           write-path cost, mainline relay vs rrelay (Documentation/bench.md)
+#   make debian-kdir     a checked build tree for Debian 13's own kernel, in a
+#                        cached trixie chroot (scripts/debian-kdir; on Debian
+#                        itself: sudo scripts/debian-kdir --system)
 #   make clean
 
 RRELAY_VERSION := 0.1.0
@@ -39,6 +43,10 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM))
 # uses either with the same two lines (see examples/).
 KRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 RRELAY_DEV_DIR ?= $(INSTALL_MOD_PATH)/usr/src/rrelay/$(KRELEASE)
+# The safe Rust API for client modules, which they compile in (beside the
+# C header, found the same way).
+RRELAY_RUST_API = $(addprefix include/rrelay/,relay.rs relay_abi.rs relay_layout.c \
+	layout.kbuild rust-client.kbuild)
 
 all: modules
 
@@ -57,6 +65,7 @@ install: modules
 	install -D -m 0644 include/rrelay/relay.h $(RRELAY_DEV_DIR)/include/rrelay/relay.h
 	install -D -m 0644 include/uapi/linux/rrelay.h \
 		$(RRELAY_DEV_DIR)/include/uapi/linux/rrelay.h
+	install -m 0644 $(RRELAY_RUST_API) $(RRELAY_DEV_DIR)/include/rrelay/
 
 rustdoc: kdir-check
 	scripts/rustdoc "$(KDIR)"
@@ -77,4 +86,7 @@ check:
 bench:
 	scripts/bench
 
-.PHONY: all kdir-check modules clippy install rustdoc htmldocs clean run check bench
+debian-kdir:
+	scripts/debian-kdir
+
+.PHONY: all kdir-check modules clippy install rustdoc htmldocs clean run check bench debian-kdir

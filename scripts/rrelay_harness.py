@@ -42,14 +42,23 @@ TAP_RE = re.compile(r"^(\s*)(not ok|ok) (\d+) ?-? ?([^#]*?)\s*(#\s*(\w+).*)?$")
 
 def boot(args):
     """Run QEMU once; return 0 when the guest reported exit status 0."""
-    cmd = [
-        "qemu-system-x86_64", "-accel", args.accel, "-nodefaults", "-no-reboot",
-        "-display", "none", "-smp", str(args.smp), "-m", args.mem,
+    append = "panic=-1 kunit.filter_glob=rrelay* " + " ".join(args.append)
+    cmd = qemu_command(args.arch, args.smp, args.mem, args.accel) + [
         "-kernel", args.kernel, "-initrd", args.initramfs,
-        "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
-        "-serial", "file:" + args.results,
-        "-append", "console=ttyS0 panic=-1 kunit.filter_glob=rrelay* " + " ".join(args.append),
-    ] + args.qemu_arg
+        "-chardev", "stdio,id=con,signal=off",
+    ]
+    if args.arch == "aarch64":
+        # virt has one PL011 (ttyAMA0, the console); the results go through
+        # a virtio console (hvc0), which tests/guest/init prefers.
+        cmd += ["-serial", "chardev:con",
+                "-chardev", "file,id=res,path=" + args.results,
+                "-device", "virtio-serial-device",
+                "-device", "virtconsole,chardev=res",
+                "-append", "console=ttyAMA0 " + append]
+    else:
+        cmd += ["-serial", "chardev:con", "-serial", "file:" + args.results,
+                "-append", "console=ttyS0 " + append]
+    cmd += args.qemu_arg
     console = open(args.console, "w")
     open(args.results, "w").close()
     start = time.monotonic()
@@ -79,6 +88,9 @@ def boot(args):
         if timed_out:
             c.write("rrelay-host: guest killed after %d s time limit\n" % args.timeout)
     status = guest_exit(read(args.results)) if not timed_out else None
+    kernel_ok = True
+    if args.expect_kernel:
+        kernel_ok = expect_kernel(args.results, read(args.console), args.expect_kernel)
     print("guest: %s after %.1f s" % (
         "timed out" if timed_out else "exit status %s" % status, elapsed), file=sys.stderr)
     if args.check_console:
@@ -87,7 +99,36 @@ def boot(args):
             print("console: " + s, file=sys.stderr)
         if splats:
             return 1
-    return 0 if status == 0 else 1
+    return 0 if status == 0 and kernel_ok else 1
+
+
+def expect_kernel(results, console, release):
+    """Whether the console shows that kernel release booted: a boot of
+    another kernel (a stale or wrong image) must not pass as this one.
+    The verdict goes into the results log as one more test, so that the
+    report counts it with the guest's."""
+    want = "Linux version %s " % release
+    ok = any(l.startswith(want) or (" " + want) in l for l in console.splitlines())
+    with open(results, "a") as r:
+        r.write("rrelay-test-begin host\n%s 1 console shows %s\nrrelay-test-end host rc=%d\n"
+                % ("ok" if ok else "not ok", want.strip(), 0 if ok else 1))
+    if not ok:
+        print("console: no '%s' line: another kernel booted" % want.strip(), file=sys.stderr)
+    return ok
+
+
+def qemu_command(arch, smp, mem, accel):
+    """QEMU and its machine for a guest architecture, without the boot files.
+    aarch64 runs QEMU's virt machine with the most capable CPU model
+    (-cpu max), under TCG like x86; its CPU hotplug goes through PSCI."""
+    if arch == "aarch64":
+        base = ["qemu-system-aarch64", "-M", "virt", "-cpu", "max"]
+    elif arch == "x86_64":
+        base = ["qemu-system-x86_64"]
+    else:
+        raise ValueError("unknown guest architecture " + arch)
+    return base + ["-accel", accel, "-nodefaults", "-no-reboot", "-display", "none",
+                   "-smp", str(smp), "-m", mem]
 
 
 def read(path):
@@ -239,6 +280,8 @@ def main():
     b = sub.add_parser("boot")
     b.add_argument("--kernel", required=True)
     b.add_argument("--initramfs", required=True)
+    b.add_argument("--arch", choices=["x86_64", "aarch64"], default="x86_64",
+                   help="guest architecture (aarch64: QEMU virt, -cpu max)")
     b.add_argument("--smp", type=int, default=4)
     b.add_argument("--accel", default="tcg",
                    help="QEMU -accel value, e.g. tcg,thread=multi")
@@ -248,6 +291,8 @@ def main():
     b.add_argument("--results", required=True)
     b.add_argument("--echo", action="store_true")
     b.add_argument("--check-console", action="store_true")
+    b.add_argument("--expect-kernel", metavar="RELEASE",
+                   help="fail unless the console shows 'Linux version RELEASE'")
     b.add_argument("--qemu-arg", action="append", default=[])
     b.add_argument("append", nargs="*")
     r = sub.add_parser("report")

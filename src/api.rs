@@ -192,7 +192,8 @@ pub(crate) unsafe extern "C" fn relay_subbufs_consumed(
     let Some(buf) = (unsafe { Chan::from_raw(chan) }).and_then(|c| c.buf(cpu)) else {
         return;
     };
-    let mut s = BufState::new(buf);
+    // A reader: the client read the sub-buffers it gives back.
+    let mut s = BufState::for_reader(buf);
     let geo = *s.geometry();
     ring::subbufs_consumed(&mut s, &geo, consumed);
 }

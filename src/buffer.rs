@@ -40,6 +40,9 @@ pub(crate) struct BufState<'a> {
     /// reader uses instead of the live fields once it reaches the writer's
     /// sub-buffer (see [`BufState::snapshot_writer`]).
     writer: Option<WriterPos>,
+    /// Made by [`BufState::for_reader`]: `produced` is loaded with
+    /// acquire semantics.  The writer's own loads of its count need none.
+    reader: bool,
 }
 
 /// The writer's position at one instant.
@@ -61,6 +64,18 @@ impl<'a> BufState<'a> {
             geo: *chan.geometry(),
             subbuf_start: chan.subbuf_start(),
             writer: None,
+            reader: false,
+        }
+    }
+
+    /// The state as a reader on any CPU sees it: every load of `produced`
+    /// is an acquire (`Buf::produced_acquire`), so that the bytes and
+    /// padding of the sub-buffers it counts are visible to the loads that
+    /// follow (`Documentation/ordering.rst`).
+    pub(crate) fn for_reader(buf: &'a Buf) -> Self {
+        Self {
+            reader: true,
+            ..Self::new(buf)
         }
     }
 
@@ -186,6 +201,8 @@ impl RingState for BufState<'_> {
     fn produced(&self) -> usize {
         match self.writer {
             Some(w) => w.produced,
+            None if self.reader => self.buf.produced_acquire(),
+            // The writer loads its own count.
             None => self.buf.produced(),
         }
     }
@@ -265,6 +282,30 @@ impl RingState for BufState<'_> {
         self.buf.switching()
     }
     fn publish(&mut self, completed: Option<ring::Completed>, next: usize) -> bool {
+        // Only `complete` (below) completes a sub-buffer on this path; a
+        // direct call finds its count and offset stored already, and the
+        // kernel stores them again, unchanged.
+        let produced = self.produced();
+        self.switch_publish(completed, produced, next)
+    }
+    fn complete(&mut self, done: ring::Completed, produced: usize, next: usize) -> bool {
+        // The kernel stores the count (release) and the offset, in that
+        // order, inside the call that publishes: a release store from
+        // Rust is an out-of-line helper call in a 7.3 module, from C an
+        // inline instruction (a plain store on x86, stlr on arm64).
+        self.switch_publish(Some(done), produced, next)
+    }
+}
+
+impl BufState<'_> {
+    /// [`RingState::publish`] and [`RingState::complete`] of the kernel.
+    #[inline(always)]
+    fn switch_publish(
+        &mut self,
+        completed: Option<ring::Completed>,
+        produced: usize,
+        next: usize,
+    ) -> bool {
         // `next` is below `n_subbufs`, the number of pin slots; were it
         // not, the writer stops as if it were pinned rather than panic.
         let Some(slot) = self.buf.pin_slot(next) else {
@@ -274,7 +315,7 @@ impl RingState for BufState<'_> {
             Some(c) => (true, self.geo.subbuf_size().wrapping_sub(c.padding)),
             None => (false, 0),
         };
-        self.buf.switch_publish(done, valid, slot)
+        self.buf.switch_publish(done, produced, valid, slot)
     }
 }
 

@@ -22,7 +22,6 @@ use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
 use kernel::ffi::{c_char, c_uint};
 use kernel::page::PAGE_SIZE;
 use kernel::sync::aref::ARef;
-use kernel::sync::barrier::{smp_mb, Read};
 
 /// `poll`: `EPOLLERR` once the channel is closed; otherwise readable when
 /// a whole sub-buffer is waiting (a partly filled one does not count, as
@@ -38,12 +37,13 @@ pub(crate) extern "C" fn rrelay_file_poll(file: &BufFile, wait: Option<&PollTabl
         file.poll_wait(wait);
     }
     // Looked at once queued (mainline looks before): a relay_close() that
-    // sets it after this look wakes the queue this poller is on.
+    // sets it after this look wakes the queue this poller is on.  Acquire
+    // (`Buf::finalized`): pairs with the close's release.
     if file.buf().finalized() != 0 {
         return bindings::POLLERR;
     }
     let mut mask = 0;
-    let s = BufState::new(file.buf());
+    let s = BufState::for_reader(file.buf());
     if readable && !ring::is_empty(&s, s.geometry()) {
         mask |= bindings::POLLIN | bindings::POLLRDNORM;
     }
@@ -107,7 +107,7 @@ fn read_with(
     if count == 0 {
         return 0;
     }
-    let mut s = BufState::new(file.buf());
+    let mut s = BufState::for_reader(file.buf());
     let geo = *s.geometry();
     let mut written = 0usize;
     let mut fault = false;
@@ -201,7 +201,7 @@ pub(crate) extern "C" fn rrelay_file_splice_read(
     _flags: c_uint,
 ) -> isize {
     let buf = file.buf();
-    let mut s = BufState::new(buf);
+    let mut s = BufState::for_reader(buf);
     let geo = *s.geometry();
     let mut spliced = 0usize;
     let mut error = 0isize;
@@ -281,7 +281,7 @@ pub(crate) extern "C" fn rrelay_file_ioctl(
     arg: kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_long {
     let user = arg;
-    let mut s = BufState::new(file.buf());
+    let mut s = BufState::for_reader(file.buf());
     let geo = *s.geometry();
     let ret = match cmd {
         abi::IOC_INFO => {
@@ -304,11 +304,10 @@ pub(crate) extern "C" fn rrelay_file_ioctl(
             match get_user_struct(user, &mut req) {
                 Err(e) => Err(e),
                 Ok(()) => {
-                    // `produced` before the padding: pairs with the
-                    // writer's barrier between setting a sub-buffer's
-                    // padding and counting it produced.
+                    // `produced` before the padding: the load is an
+                    // acquire, pairing with the writer's release store of
+                    // the count after the padding.
                     let produced = s.produced() as u64;
-                    smp_mb(Read);
                     let slot = geo.wrap(req.index as usize);
                     let padding = s.padding(slot) as u64;
                     if req.index >= produced {

@@ -64,21 +64,26 @@ void rrelay_buf_init_sync(struct rchan_buf *buf)
 }
 
 /*
- * The publishing half of a sub-buffer switch, called once the writer has
- * stored the new produced count and offset.  When a sub-buffer was
- * completed (the writer was not parked), the file grows by its valid
- * bytes.  One full barrier then orders those stores before the two loads
- * below: the waiter check, which pairs with the barrier in poll_wait()'s
- * queueing, and the pin count of the sub-buffer the writer moves into,
- * which pairs with the fully ordered increment of a splice reader
- * (ring::pin_for_splice()).  A sleeping reader gets its wake-up as
- * irq_work, never directly: writers may run inside the scheduler.
- * Returns whether that sub-buffer is pinned.
+ * The publishing half of a sub-buffer switch.  When a sub-buffer was
+ * completed (the writer was not parked), the new produced count is stored
+ * with release semantics: the records the client's inlines stored on this
+ * CPU with plain stores, and the padding, are visible to any CPU whose
+ * acquire load sees the count.  The offset goes to 0 after the count, and
+ * the file grows by the sub-buffer's valid bytes.  One full barrier then
+ * orders those stores before the two loads below: the waiter check, which
+ * pairs with the barrier in poll_wait()'s queueing, and the pin count of
+ * the sub-buffer the writer moves into, which pairs with the fully ordered
+ * increment of a splice reader (ring::pin_for_splice()).  A sleeping
+ * reader gets its wake-up as irq_work, never directly: writers may run
+ * inside the scheduler.  Returns whether that sub-buffer is pinned.
  */
 bool rrelay_switch_publish(struct rchan_buf *buf, bool completed,
-			   size_t valid, const int *pins)
+			   size_t produced, size_t valid, const int *pins)
 {
 	if (completed) {
+		/* Pairs with the acquire load of BufState::produced(). */
+		smp_store_release(&buf->subbufs_produced, produced);
+		WRITE_ONCE(buf->offset, 0);
 		if (buf->dentry)
 			d_inode(buf->dentry)->i_size += valid;
 		else
@@ -89,8 +94,12 @@ bool rrelay_switch_publish(struct rchan_buf *buf, bool completed,
 	/* Lockless: pairs with the barrier in poll_wait()'s queueing. */
 	if (completed && waitqueue_active(&buf->read_wait))
 		irq_work_queue(&buf->wakeup_work);
-	/* Pairs with the fully ordered pin of ring::pin_for_splice(). */
-	return READ_ONCE(*pins) != 0;
+	/*
+	 * Pairs with the fully ordered pin of ring::pin_for_splice(); acquire
+	 * pairs with the release of an unpin, so the pipe's last reads of the
+	 * pages come before the writer's next stores into them.
+	 */
+	return smp_load_acquire(pins) != 0;
 }
 
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,

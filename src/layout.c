@@ -1,71 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sizes and offsets of the <linux/relay.h> structures as this kernel's C
- * compiler lays them out.  Compiled to assembly only; Kbuild turns the
- * markers into src/c_layout.rs, and src/abi.rs fails to compile when its
- * Rust mirror of a structure disagrees.  Unmodified C clients inline
- * relay_write() over these structures, so they must match exactly.
+ * Sizes and offsets of the C structures rrelay.ko mirrors in Rust, as this
+ * kernel's C compiler lays them out.  Compiled to assembly only; Kbuild
+ * turns the markers into src/c_layout.rs, and src/abi.rs fails to compile
+ * when its Rust mirror of a structure disagrees.  Those of <linux/relay.h>
+ * come from include/rrelay/relay_layout.c, the same list a Rust client's
+ * build checks (unmodified C clients inline relay_write() over them, so
+ * they must match exactly); those of <uapi/linux/rrelay.h> are below.
  */
 
-#include <linux/kbuild.h>
-#include <linux/relay.h>
+#include <rrelay/relay_layout.c>
 #include <uapi/linux/rrelay.h>
 
-#define RCHAN_BUF(f)	OFFSET(RCHAN_BUF_##f, rchan_buf, f)
-#define RCHAN(f)	OFFSET(RCHAN_##f, rchan, f)
-#define RCHAN_CB(f)	OFFSET(RCHAN_CALLBACKS_##f, rchan_callbacks, f)
-
-static void __used rrelay_layout(void)
+static void __used rrelay_uapi_layout(void)
 {
-	DEFINE(RCHAN_BUF_SIZE, sizeof(struct rchan_buf));
-	DEFINE(RCHAN_BUF_ALIGN, __alignof__(struct rchan_buf));
-	RCHAN_BUF(start);
-	RCHAN_BUF(data);
-	RCHAN_BUF(offset);
-	RCHAN_BUF(subbufs_produced);
-	RCHAN_BUF(subbufs_consumed);
-	RCHAN_BUF(chan);
-	RCHAN_BUF(read_wait);
-	RCHAN_BUF(wakeup_work);
-	RCHAN_BUF(dentry);
-	RCHAN_BUF(kref);
-	RCHAN_BUF(stats);
-	RCHAN_BUF(page_array);
-	RCHAN_BUF(page_count);
-	RCHAN_BUF(finalized);
-	RCHAN_BUF(padding);
-	RCHAN_BUF(bytes_consumed);
-	RCHAN_BUF(early_bytes);
-	RCHAN_BUF(cpu);
-
-	DEFINE(RCHAN_SIZE, sizeof(struct rchan));
-	DEFINE(RCHAN_ALIGN, __alignof__(struct rchan));
-	RCHAN(version);
-	RCHAN(subbuf_size);
-	RCHAN(n_subbufs);
-	RCHAN(alloc_size);
-	RCHAN(cb);
-	RCHAN(kref);
-	RCHAN(private_data);
-	RCHAN(buf);
-	RCHAN(is_global);
-	RCHAN(list);
-	RCHAN(parent);
-	RCHAN(has_base_filename);
-	RCHAN(base_filename);
-
-	DEFINE(RCHAN_CALLBACKS_SIZE, sizeof(struct rchan_callbacks));
-	RCHAN_CB(subbuf_start);
-	RCHAN_CB(create_buf_file);
-	RCHAN_CB(remove_buf_file);
-
-	DEFINE(RCHAN_BUF_STATS_SIZE, sizeof(struct rchan_buf_stats));
-
 	DEFINE(RRELAY_BUF_INFO_SIZE, sizeof(struct rrelay_buf_info));
 	DEFINE(RRELAY_SUBBUF_SIZE, sizeof(struct rrelay_subbuf));
 	DEFINE(RRELAY_IOC_INFO_, RRELAY_IOC_INFO);
 	DEFINE(RRELAY_IOC_SUBBUF_, RRELAY_IOC_SUBBUF);
 	DEFINE(RRELAY_IOC_CONSUME_, RRELAY_IOC_CONSUME);
-	DEFINE(RELAYFS_CHANNEL_VERSION_, RELAYFS_CHANNEL_VERSION);
-	DEFINE(NAME_MAX_, NAME_MAX);
 }

@@ -54,9 +54,11 @@ impl PinSlot {
     }
 
     /// Whether any pipe buffer holds the sub-buffer; the caller orders
-    /// the load (a full barrier on the writer's side).
+    /// the load after its stores (a full barrier on the writer's side).
+    /// Acquire, pairing with [`PinSlot::unpin`]'s release: the pipe's last
+    /// reads of the pages come before the writer's next writes there.
     pub(crate) fn is_pinned(&self) -> bool {
-        self.pins.load(ordering::Relaxed) != 0
+        self.pins.load(ordering::Acquire) != 0
     }
 
     /// The pin count, for the C half of the switch, which loads it after

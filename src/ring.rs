@@ -212,6 +212,16 @@ pub trait RingState {
         let _ = completed;
         self.pinned(next)
     }
+    /// Completes the writer's sub-buffer `done`: stores `produced`, the
+    /// new count, then an offset of 0, then publishes `done`
+    /// ([`RingState::publish`]).  The kernel stores the count with release
+    /// semantics, so a reader whose acquire load sees it also sees the
+    /// sub-buffer's bytes and padding (`Documentation/ordering.rst`).
+    fn complete(&mut self, done: Completed, produced: usize, next: usize) -> bool {
+        self.set_produced(produced);
+        self.set_offset(0);
+        self.publish(Some(done), next)
+    }
     /// Whether a client's `subbuf_start` makes the decision (rather than
     /// the default "go on unless full", which never lets a writer into a
     /// full buffer and so never needs to see a pin first).
@@ -364,15 +374,13 @@ fn move_on<S: RingState>(
         let old = g.wrap(produced);
         s.set_padding(old, padding);
         let produced = produced.wrapping_add(1);
-        s.set_produced(produced);
         new = g.wrap_next(old, produced);
-        s.set_offset(0);
         let done = Completed {
             index: old,
             padding,
         };
         completed = Some(done);
-        s.publish(Some(done), new)
+        s.complete(done, produced, new)
     } else {
         new = g.wrap(produced);
         s.set_offset(0);

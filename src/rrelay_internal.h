@@ -16,7 +16,7 @@ void rrelay_free_buf_slots(void __percpu *slots);
 struct rchan_buf **rrelay_buf_slot(void __percpu *slots, unsigned int cpu);
 void rrelay_buf_init_sync(struct rchan_buf *buf);
 bool rrelay_switch_publish(struct rchan_buf *buf, bool completed,
-			   size_t valid, const int *pins);
+			   size_t produced, size_t valid, const int *pins);
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
 			  poll_table *wait);
 void rrelay_buf_get(struct rchan_buf *buf);

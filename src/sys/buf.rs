@@ -25,7 +25,7 @@ use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::interrupt::LocalInterruptDisabled;
 use kernel::page::PAGE_SIZE;
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
-use kernel::sync::atomic::{ordering, Atomic};
+use kernel::sync::atomic::{ordering, Atomic, AtomicType};
 use kernel::sync::barrier::{smp_mb, Full, Read, Write};
 use kernel::types::Opaque;
 
@@ -46,12 +46,13 @@ unsafe extern "C" {
     /// Safe: the wait queue of a live, initialised buffer.
     safe fn rrelay_buf_wake_readers(buf: &Buf);
     /// Safe: `&Buf` is a live, initialised buffer (its type invariants)
-    /// and `pins` a live pin count; the C side only stores to the file's
-    /// size (or `early_bytes`), queues the buffer's own irq_work and loads
-    /// `*pins`.
+    /// and `pins` a live pin count; the C side only stores the buffer's
+    /// count and offset and the file's size (or `early_bytes`), queues the
+    /// buffer's own irq_work and loads `*pins`.
     safe fn rrelay_switch_publish(
         buf: &Buf,
         completed: bool,
+        produced: usize,
         valid: usize,
         pins: &Atomic<i32>,
     ) -> bool;
@@ -224,12 +225,73 @@ impl Buf {
         unsafe { ptr::write_volatile(self.as_raw().wrapping_byte_add(f.0).cast::<T>(), v) }
     }
 
+    /// A field that every CPU loads and stores atomically (C's
+    /// `smp_load_acquire`/`smp_store_release`/`READ_ONCE`/`WRITE_ONCE`),
+    /// as an [`Atomic`].
+    #[inline(always)]
+    fn atomic<T: AtomicType>(&self, f: Field<T>) -> &Atomic<T> {
+        // SAFETY: `f` is a field of type `T` of `rchan_buf` (its type
+        // invariant), initialised, aligned (a field of a `repr(C)`
+        // struct) and live as long as `self`; every access to the fields
+        // used so is atomic, from Rust (here) and from C.
+        unsafe { Atomic::from_ptr(self.as_raw().wrapping_byte_add(f.0).cast::<T>()) }
+    }
+
     shared_field!(offset, set_offset, usize, offset);
     shared_field!(data, set_data, *mut c_void, data);
-    shared_field!(produced, set_produced, usize, subbufs_produced);
-    shared_field!(consumed, set_consumed, usize, subbufs_consumed);
+    /// The produced count, as the writer loads its own (`READ_ONCE`).
+    #[inline(always)]
+    pub(crate) fn produced(&self) -> usize {
+        self.load(field!(subbufs_produced: usize))
+    }
+
+    /// The produced count, as a reader on any CPU loads it: an acquire,
+    /// pairing with the writer's release store of the count
+    /// (`rrelay_switch_publish`), so the bytes and padding of every
+    /// sub-buffer counted are visible to the loads that follow
+    /// (`Documentation/ordering.rst`).
+    pub(crate) fn produced_acquire(&self) -> usize {
+        self.atomic(field!(subbufs_produced: usize))
+            .load(ordering::Acquire)
+    }
+
+    /// Release, as in `rrelay_switch_publish` (the write path's store):
+    /// here on `relay_reset()` and in the host model's order.
+    pub(crate) fn set_produced(&self, v: usize) {
+        self.atomic(field!(subbufs_produced: usize))
+            .store(v, ordering::Release)
+    }
+
+    /// `READ_ONCE`.  The writer's stores into a sub-buffer it finds
+    /// consumed depend on this load by control (the switch returns a
+    /// length of 0 otherwise, and the client writes nothing), which with
+    /// the reader's release store ([`Buf::set_consumed`]) keeps them after
+    /// the reader's copies (`Documentation/ordering.rst`).
+    #[inline(always)]
+    pub(crate) fn consumed(&self) -> usize {
+        self.load(field!(subbufs_consumed: usize))
+    }
+
+    /// Release: the reader's copies out of the sub-buffers it gives back
+    /// come before the writer may reuse them.
+    pub(crate) fn set_consumed(&self, v: usize) {
+        self.atomic(field!(subbufs_consumed: usize))
+            .store(v, ordering::Release)
+    }
     shared_field!(bytes_consumed, set_bytes_consumed, usize, bytes_consumed);
-    shared_field!(finalized, set_finalized, c_uint, finalized);
+    /// Acquire: pairs with [`Buf::set_finalized`]'s release, so a reader
+    /// that sees the buffer finalized also sees its last counts.
+    pub(crate) fn finalized(&self) -> c_uint {
+        self.atomic(field!(finalized: c_uint))
+            .load(ordering::Acquire)
+    }
+
+    /// Release: a reader that sees the buffer finalized (acquire) also
+    /// sees the last switch's produced count and bytes.
+    pub(crate) fn set_finalized(&self, v: c_uint) {
+        self.atomic(field!(finalized: c_uint))
+            .store(v, ordering::Release)
+    }
     shared_field!(full_count, set_full_count, c_uint, stats.full_count);
     shared_field!(big_count, set_big_count, c_uint, stats.big_count);
     shared_field!(cpu, set_cpu, c_uint, cpu);
@@ -345,8 +407,14 @@ impl Buf {
     /// inside the scheduler).  Returns whether `next` is pinned.  Called by
     /// the buffer's writer only (`relay_switch_subbuf`).
     #[inline(always)]
-    pub(crate) fn switch_publish(&self, completed: bool, valid: usize, next: &PinSlot) -> bool {
-        rrelay_switch_publish(self, completed, valid, next.count())
+    pub(crate) fn switch_publish(
+        &self,
+        completed: bool,
+        produced: usize,
+        valid: usize,
+        next: &PinSlot,
+    ) -> bool {
+        rrelay_switch_publish(self, completed, produced, valid, next.count())
     }
 
     /// The page holding byte `pos` of the buffer, if `pos` is inside.

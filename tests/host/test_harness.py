@@ -23,6 +23,12 @@ class Selftests(unittest.TestCase):
             "ok 1 global.a", "not ok 2 global.b", "rrelay-test-end prog rc=1"))
         self.assertEqual(r, [("prog: global.a", True, ""), ("prog: global.b", False, "")])
 
+    def test_timing_line_after_the_end_marker_is_ignored(self):
+        r = h.parse_selftests(results(
+            "rrelay-test-begin p", "ok 1 global.a", "rrelay-test-end p rc=0",
+            "rrelay-test-time p 12 s"))
+        self.assertEqual(r, [("p: global.a", True, "")])
+
     def test_program_that_dies_without_tap_fails(self):
         r = h.parse_selftests(results("rrelay-test-begin p", "Segmentation fault",
                                       "rrelay-test-end p rc=139"))
@@ -73,10 +79,50 @@ class Console(unittest.TestCase):
         self.assertIsNone(h.guest_exit("x\n"))
 
 
+class ExpectKernel(unittest.TestCase):
+    """--expect-kernel: the boot of another kernel must not pass."""
+
+    def check(self, console, release):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w+", suffix=".log") as f:
+            ok = h.expect_kernel(f.name, console, release)
+            return ok, h.parse_selftests(h.read(f.name))
+
+    def test_the_right_kernel_passes(self):
+        con = "[    0.000000] Linux version 7.3.4+deb13-amd64 (debian-kernel@lists.debian.org) ...\n"
+        ok, res = self.check(con, "7.3.4+deb13-amd64")
+        self.assertTrue(ok)
+        self.assertEqual([r[1] for r in res], [True])
+
+    def test_another_kernel_fails(self):
+        con = "[    0.000000] Linux version 7.3.4 (root@host) (clang version 19) #1\n"
+        ok, res = self.check(con, "7.3.4+deb13-amd64")
+        self.assertFalse(ok)
+        self.assertEqual([r[1] for r in res], [False])
+
+    def test_a_longer_release_is_another_kernel(self):
+        con = "Linux version 7.3.4+deb13-amd64-rt (x) #1\n"
+        self.assertFalse(self.check(con, "7.3.4+deb13-amd64")[0])
+
+
 class Cargo(unittest.TestCase):
     def test_cargo_lines(self):
         r = h.parse_cargo("test a::b ... ok\ntest c ... FAILED\ntest d ... ignored\n")
         self.assertEqual([x[1] for x in r], [True, False, None])
+
+
+class Machines(unittest.TestCase):
+    def test_aarch64_boots_virt_with_cpu_max(self):
+        cmd = h.qemu_command("aarch64", 4, "1G", "tcg")
+        self.assertEqual(cmd[:5], ["qemu-system-aarch64", "-M", "virt", "-cpu", "max"])
+        self.assertIn("4", cmd)
+
+    def test_x86_64_is_the_default_machine(self):
+        self.assertEqual(h.qemu_command("x86_64", 1, "1G", "tcg")[0], "qemu-system-x86_64")
+
+    def test_unknown_arch_is_refused(self):
+        with self.assertRaises(ValueError):
+            h.qemu_command("riscv64", 1, "1G", "tcg")
 
 
 if __name__ == "__main__":
