@@ -25,6 +25,7 @@
 //!   channel made at load;
 //! - [`buf`]: one buffer (`struct rchan_buf` and rrelay's part), counted
 //!   (`ARef<Buf>`), and the accessors of its shared ring fields;
+//! - [`slots`]: the buffers in a channel's per-CPU slots, typed;
 //! - [`file`](mod@file): buffer files (open, release, the inode lock),
 //!   user memory, iov_iters and pipes.
 
@@ -35,3 +36,4 @@ pub(crate) mod debugfs;
 pub(crate) mod file;
 pub(crate) mod insmod;
 pub(crate) mod pages;
+pub(crate) mod slots;
