@@ -10,25 +10,25 @@
 #include <linux/export.h>
 #include <rrelay/relay.h>
 
-/* relay_open() is defined in src/channel.rs. */
+/* relay_open() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_open);
-/* relay_close() is defined in src/channel.rs. */
+/* relay_close() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_close);
-/* relay_flush() is defined in src/channel.rs. */
+/* relay_flush() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_flush);
-/* relay_reset() is defined in src/channel.rs. */
+/* relay_reset() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_reset);
-/* relay_stats() is defined in src/channel.rs. */
+/* relay_stats() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_stats);
-/* relay_subbufs_consumed() is defined in src/channel.rs. */
+/* relay_subbufs_consumed() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_subbufs_consumed);
-/* relay_buf_full() is defined in src/channel.rs. */
+/* relay_buf_full() is defined in src/api.rs. */
 EXPORT_SYMBOL_GPL(relay_buf_full);
-/* relay_switch_subbuf() is defined in src/channel.rs. */
+/* relay_switch_subbuf() is defined in src/write.rs. */
 EXPORT_SYMBOL_GPL(relay_switch_subbuf);
 /* relay_file_operations = { ... } is in src/helpers.c. */
 EXPORT_SYMBOL_GPL(relay_file_operations);
-/* Beyond mainline: rrelay_write_record() is in src/channel.rs. */
+/* Beyond mainline: rrelay_write_record() is in src/write.rs. */
 EXPORT_SYMBOL_GPL(rrelay_write_record);
 /* Beyond mainline: rrelay_create_buf_file() is in src/helpers.c. */
 EXPORT_SYMBOL_GPL(rrelay_create_buf_file);

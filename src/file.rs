@@ -10,82 +10,40 @@
 //! pipe by reference, pinned against the writer until the pipe lets them
 //! go; the mmap reader's ioctls.
 
-use crate::abi::{self, RchanBuf};
-use crate::channel::{buf_get, buf_put, BufState, PinSlot};
+use crate::abi;
+use crate::buffer::BufState;
 use crate::ring::{self, RingState};
-use crate::sys;
+use crate::sys::file::{
+    copy_to_user, get_user_struct, put_user_struct, BufFile, CopiedPage, IovIter, Kiocb, Pipe,
+    PollTable,
+};
 use kernel::bindings;
 use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong};
+use kernel::ffi::{c_char, c_uint};
 use kernel::page::PAGE_SIZE;
-use kernel::sync::atomic::{atomic_load, ordering};
-
-/// `open`: the file takes a reference on its buffer (from `i_private`).
-///
-/// # Safety
-///
-/// Called by the VFS only, with the file of a relay buffer.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_open(
-    _inode: *mut bindings::inode,
-    filp: *mut bindings::file,
-) -> c_int {
-    // SAFETY: The VFS passes a live file whose inode was created with the
-    // buffer as `i_private`; the buffer lives while its file exists.
-    unsafe {
-        let buf = sys::file_inode_private(filp).cast::<RchanBuf>();
-        buf_get(buf);
-        (*filp).private_data = buf.cast();
-        sys::file_open_unseekable(filp);
-    }
-    0
-}
-
-/// `release`: drops the file's reference; the last one frees the buffer.
-///
-/// # Safety
-///
-/// Called by the VFS only, once per successful `rrelay_file_open`.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_release(
-    _inode: *mut bindings::inode,
-    filp: *mut bindings::file,
-) -> c_int {
-    // SAFETY: `private_data` holds the reference taken by `open`.
-    unsafe { buf_put((*filp).private_data.cast()) };
-    0
-}
+use kernel::sync::aref::ARef;
 
 /// `poll`: `EPOLLERR` once the channel is closed; otherwise readable when
 /// a whole sub-buffer is waiting (a partly filled one does not count, as
 /// in mainline: wake-ups come at sub-buffer switches).
 ///
-/// # Safety
-///
-/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+/// Called by the VFS only (`relay_file_operations`), on a file opened by
+/// `rrelay_file_open` (which the type of `file` stands for) and its poll
+/// table.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_poll(
-    filp: *mut bindings::file,
-    wait: *mut bindings::poll_table_struct,
-) -> c_uint {
-    // SAFETY: `private_data` is the buffer referenced by this file.
-    let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
-    // SAFETY: As above; the arguments are the poll operation's.
-    let readable = unsafe { sys::file_readable(filp) };
+pub(crate) extern "C" fn rrelay_file_poll(file: &BufFile, wait: Option<&PollTable>) -> c_uint {
+    let readable = file.readable();
     if readable {
-        // SAFETY: As above.
-        unsafe { sys::buf_poll_wait(filp, buf, wait) };
+        file.poll_wait(wait);
     }
     // Looked at once queued (mainline looks before): a relay_close() that
-    // sets it after this look wakes the queue this poller is on.
-    // Acquire: pairs with `channel::close_buf`'s release.
-    // SAFETY: As above; `finalized` is only stored atomically.
-    if unsafe { atomic_load(&raw mut (*buf).finalized, ordering::Acquire) } != 0 {
+    // sets it after this look wakes the queue this poller is on.  Acquire
+    // (`Buf::finalized`): pairs with the close's release.
+    if file.buf().finalized() != 0 {
         return bindings::POLLERR;
     }
     let mut mask = 0;
-    // SAFETY: As above.
-    let s = unsafe { BufState::for_reader(buf) };
+    let s = BufState::for_reader(file.buf());
     if readable && !ring::is_empty(&s, s.geometry()) {
         mask |= bindings::POLLIN | bindings::POLLRDNORM;
     }
@@ -97,10 +55,10 @@ pub(crate) unsafe extern "C" fn rrelay_file_poll(
 /// lies in it, the writer's position is taken on its CPU
 /// (`BufState::snapshot_writer`), once per `tried`, and the step is taken
 /// again from there.
-fn step_seeing_writer(
-    s: &mut BufState,
+fn step_seeing_writer<'a>(
+    s: &mut BufState<'a>,
     tried: &mut bool,
-    mut step: impl FnMut(&mut BufState) -> Option<(usize, usize)>,
+    mut step: impl FnMut(&mut BufState<'a>) -> Option<(usize, usize)>,
 ) -> Option<(usize, usize)> {
     let (pos, avail) = step(s)?;
     let geo = *s.geometry();
@@ -120,7 +78,7 @@ fn step_seeing_writer(
 /// the oldest whole sub-buffer and counts the loss.  False once a writer
 /// lapping again and again has kept the reader here for a buffer's worth
 /// of tries: the read then returns what it has.
-fn drop_copy(s: &mut BufState, snapshot_tried: &mut bool, discarded: &mut usize) -> bool {
+fn drop_copy(s: &mut BufState<'_>, snapshot_tried: &mut bool, discarded: &mut usize) -> bool {
     s.drop_snapshot();
     *snapshot_tried = false;
     *discarded += 1;
@@ -140,28 +98,22 @@ fn drop_copy(s: &mut BufState, snapshot_tried: &mut bool, discarded: &mut usize)
 /// CPU, never into a slot `relay_reserve()` handed out but the client has
 /// not filled yet.
 ///
-/// # Safety
-///
-/// `filp` is a buffer file opened by `rrelay_file_open`; process context.
-unsafe fn read_with(
-    filp: *mut bindings::file,
+/// Process context.
+fn read_with(
+    file: &BufFile,
     count: usize,
-    mut copy: impl FnMut(usize, *const u8, usize) -> usize,
+    mut copy: impl FnMut(usize, usize, usize) -> usize,
 ) -> isize {
     if count == 0 {
         return 0;
     }
-    // SAFETY: `private_data` is the buffer referenced by this file.
-    let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
-    // SAFETY: As above.
-    let mut s = unsafe { BufState::for_reader(buf) };
+    let mut s = BufState::for_reader(file.buf());
     let geo = *s.geometry();
     let mut written = 0usize;
     let mut fault = false;
     let mut discarded = 0;
     let mut snapshot_tried = false;
-    // SAFETY: A live file, process context.
-    unsafe { sys::file_lock(filp) };
+    let lock = file.lock();
     while written < count {
         let Some((pos, len)) = step_seeing_writer(&mut s, &mut snapshot_tried, |s| {
             ring::read_chunk(s, &geo, count - written, written > 0)
@@ -169,7 +121,7 @@ unsafe fn read_with(
             break;
         };
         let number = ring::number_at(&s, &geo, pos);
-        let left = copy(written, s.addr(pos), len);
+        let left = copy(written, pos, len);
         if s.lapped_since_copy(number) {
             if !drop_copy(&mut s, &mut snapshot_tried, &mut discarded) {
                 break;
@@ -186,8 +138,7 @@ unsafe fn read_with(
             break;
         }
     }
-    // SAFETY: Taken above.
-    unsafe { sys::file_unlock(filp) };
+    drop(lock);
     if written == 0 && fault {
         return -(bindings::EFAULT as isize);
     }
@@ -198,43 +149,31 @@ unsafe fn read_with(
 /// Returns 0 when nothing is available; a fault after some bytes returns
 /// those bytes, a fault before any returns `-EFAULT`.
 ///
-/// # Safety
-///
-/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+/// Called by the VFS only, on a file opened by `rrelay_file_open`;
+/// `buffer` is a user address, which `copy_to_user` checks.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_read(
-    filp: *mut bindings::file,
+pub(crate) extern "C" fn rrelay_file_read(
+    file: &BufFile,
     buffer: *mut c_char,
     count: usize,
     _ppos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: Per the contract; each chunk lies inside the buffer's
-    // mapping, and `copy_to_user` checks the user address.
-    unsafe {
-        read_with(filp, count, |at, from, len| {
-            sys::copy_to_user(buffer.wrapping_add(at).cast(), from.cast(), len)
-        })
-    }
+    read_with(file, count, |at, pos, len| {
+        copy_to_user(file.buf(), pos, len, buffer.wrapping_add(at).cast())
+    })
 }
 
 /// `read_iter`: `read` into an iov_iter, which readv() and splice (through
 /// `copy_splice_read`) use.
 ///
-/// # Safety
-///
-/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+/// Called by the VFS only, with a kiocb of a file opened by
+/// `rrelay_file_open`.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_read_iter(
-    iocb: *mut bindings::kiocb,
-    to: *mut bindings::iov_iter,
-) -> isize {
-    // SAFETY: The VFS passes a live kiocb and iterator.
-    unsafe {
-        let filp = (*iocb).ki_filp;
-        read_with(filp, sys::iter_count(to), |_, from, len| {
-            len - sys::copy_to_iter(from.cast(), len, to)
-        })
-    }
+pub(crate) extern "C" fn rrelay_file_read_iter(iocb: &Kiocb, to: &IovIter) -> isize {
+    let file = iocb.file();
+    read_with(file, to.count(), |_, pos, len| {
+        len - to.copy_from(file.buf(), pos, len)
+    })
 }
 
 /// `splice_read`: moves what `read()` would return into a pipe, and
@@ -251,35 +190,28 @@ pub(crate) unsafe extern "C" fn rrelay_file_read_iter(
 /// pipe's free buffers too few).  Returns the bytes moved, 0 when there is
 /// nothing to read, or an error when nothing could be moved.
 ///
-/// # Safety
-///
 /// Called by the VFS only, on a file opened by `rrelay_file_open`, with
-/// the pipe locked.
+/// the pipe locked (which the type of `pipe` stands for).
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
-    filp: *mut bindings::file,
+pub(crate) extern "C" fn rrelay_file_splice_read(
+    file: &BufFile,
     _ppos: *mut bindings::loff_t,
-    pipe: *mut bindings::pipe_inode_info,
+    pipe: &Pipe,
     len: usize,
     _flags: c_uint,
 ) -> isize {
-    // SAFETY: `private_data` is the buffer referenced by this file.
-    let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
-    // SAFETY: As above.
-    let mut s = unsafe { BufState::for_reader(buf) };
+    let buf = file.buf();
+    let mut s = BufState::for_reader(buf);
     let geo = *s.geometry();
     let mut spliced = 0usize;
     let mut error = 0isize;
     let mut discarded = 0;
     let mut snapshot_tried = false;
     let mut subbuf_in_progress = None;
-    // SAFETY: The caller locked the pipe, a live one.
-    let copy_only = unsafe { sys::pipe_is_sendfile_pipe(pipe) };
-    // SAFETY: A live file, process context.
-    unsafe { sys::file_lock(filp) };
+    let copy_only = pipe.is_sendfile_pipe();
+    let lock = file.lock();
     while spliced < len {
-        // SAFETY: The caller locked the pipe.
-        let free = unsafe { sys::pipe_free_slots(pipe) };
+        let free = pipe.free_slots();
         if free == 0 {
             break;
         }
@@ -306,36 +238,23 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
         } else {
             ring::pin_for_splice(&mut s, &geo, pos)
         };
-        let added = match pinned {
-            Some(subbuf) => {
-                let slot: *const PinSlot = s.pin_slot(subbuf);
-                // The pipe buffer's reference; `rrelay_pipe_buf_put` drops
-                // it with the pin.
-                // SAFETY: This file holds a reference on `buf`.
-                unsafe { buf_get(buf) };
-                // SAFETY: The page is the buffer's, the chunk lies within
-                // it, and the pin and the reference are the pipe buffer's
-                // to drop (even if it cannot be added).
-                unsafe { sys::splice_page(pipe, s.page(pos), pos % PAGE_SIZE, chunk, slot) }
-            }
-            None => {
-                // SAFETY: The chunk lies in the buffer's mapping.
-                let page = unsafe { sys::copy_to_new_page(s.addr(pos), chunk) };
-                if page.is_null() {
-                    -(bindings::ENOMEM as isize)
-                } else if s.lapped_since_copy(number) {
-                    // SAFETY: The page is ours alone (just allocated, not
-                    // in the pipe).
-                    unsafe { sys::free_page(page) };
-                    if !drop_copy(&mut s, &mut snapshot_tried, &mut discarded) {
-                        break;
+        let added = match pinned.and_then(|subbuf| s.pin_slot(subbuf)) {
+            // The pipe buffer holds the pin and a reference of its own;
+            // `rrelay_pipe_buf_put` drops them.
+            Some(slot) => pipe.add_pinned(ARef::from(buf), slot, pos, chunk),
+            None => match CopiedPage::new(buf, pos, chunk) {
+                Err(e) => e.to_errno() as isize,
+                Ok(page) => {
+                    if s.lapped_since_copy(number) {
+                        drop(page);
+                        if !drop_copy(&mut s, &mut snapshot_tried, &mut discarded) {
+                            break;
+                        }
+                        continue;
                     }
-                    continue;
-                } else {
-                    // SAFETY: The pipe is locked; the page is given up.
-                    unsafe { sys::splice_new_page(pipe, page, chunk) }
+                    pipe.add_copy(page)
                 }
-            }
+            },
         };
         if added < 0 {
             error = added;
@@ -344,74 +263,29 @@ pub(crate) unsafe extern "C" fn rrelay_file_splice_read(
         ring::read_done(&mut s, &geo, pos, chunk);
         spliced += chunk;
     }
-    // SAFETY: Taken above.
-    unsafe { sys::file_unlock(filp) };
+    drop(lock);
     if spliced == 0 && error != 0 {
         return error;
     }
     spliced as isize
 }
 
-/// A pipe buffer holding a sub-buffer's page was duplicated (`tee()`): the
-/// copy holds a pin and a buffer reference of its own.
-///
-/// # Safety
-///
-/// `private` is the `PinSlot` of a pipe buffer made by
-/// `rrelay_file_splice_read` and not yet released.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_pipe_buf_get(private: c_ulong) {
-    // SAFETY: Per the contract, the slot and its buffer are alive: the
-    // original pipe buffer holds a reference.
-    unsafe {
-        let slot = &*(private as *const PinSlot);
-        slot.pin_again();
-        buf_get(slot.buf());
-    }
-}
-
-/// A pipe buffer holding a sub-buffer's page was released: drops its pin
-/// (the writer may come back) and its buffer reference.
-///
-/// # Safety
-///
-/// `private` is the `PinSlot` of a pipe buffer made by
-/// `rrelay_file_splice_read` (or `rrelay_pipe_buf_get`), released once.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_pipe_buf_put(private: c_ulong) {
-    // SAFETY: Per the contract, the pipe buffer's reference keeps the
-    // slot alive until the `buf_put` below, which comes last.
-    unsafe {
-        let slot = &*(private as *const PinSlot);
-        let buf = slot.buf();
-        slot.unpin();
-        buf_put(buf);
-    }
-}
-
 /// `unlocked_ioctl`: the mmap reader's protocol of `<uapi/linux/rrelay.h>`.
 ///
-/// # Safety
-///
-/// Called by the VFS only, on a file opened by `rrelay_file_open`.
+/// Called by the VFS only, on a file opened by `rrelay_file_open`; `arg`
+/// is a user address, which the user copies check.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
-    filp: *mut bindings::file,
+pub(crate) extern "C" fn rrelay_file_ioctl(
+    file: &BufFile,
     cmd: c_uint,
     arg: kernel::ffi::c_ulong,
 ) -> kernel::ffi::c_long {
     let user = arg;
-    // SAFETY: `private_data` is the buffer referenced by this file.
-    let buf = unsafe { (*filp).private_data.cast::<RchanBuf>() };
-    // SAFETY: As above.
-    let mut s = unsafe { BufState::for_reader(buf) };
+    let mut s = BufState::for_reader(file.buf());
     let geo = *s.geometry();
     let ret = match cmd {
         abi::IOC_INFO => {
-            // Acquire: pairs with `channel::close_buf`'s release, so a
-            // finalized buffer's counts below are its last ones.
-            // SAFETY: `buf` is live; `finalized` is only stored atomically.
-            let finalized = unsafe { atomic_load(&raw mut (*buf).finalized, ordering::Acquire) };
+            let finalized = file.buf().finalized();
             let info = abi::BufInfo {
                 subbuf_size: geo.subbuf_size() as u64,
                 n_subbufs: geo.n_subbufs() as u64,
@@ -423,11 +297,11 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
                 finalized,
                 lost_subbufs: s.lost().min(u32::MAX as usize) as u32,
             };
-            sys::put_user_struct(user, &info)
+            put_user_struct(user, &info)
         }
         abi::IOC_SUBBUF => {
             let mut req = abi::SubbufInfo::default();
-            match sys::get_user_struct(user, &mut req) {
+            match get_user_struct(user, &mut req) {
                 Err(e) => Err(e),
                 Ok(()) => {
                     // `produced` before the padding: the load is an
@@ -445,29 +319,24 @@ pub(crate) unsafe extern "C" fn rrelay_file_ioctl(
                         Err(ESTALE)
                     } else {
                         req.offset = (slot * geo.subbuf_size()) as u64;
-                        // Saturating: the padding was read without the
-                        // writer's lock, and kernels built with
-                        // CONFIG_RUST_OVERFLOW_CHECKS=y (Debian's) would
-                        // panic on an underflow here.
+                        // Saturating: a torn padding must not panic kernels built
+                        // with CONFIG_RUST_OVERFLOW_CHECKS.
                         req.length = (geo.subbuf_size() as u64).saturating_sub(padding);
                         req.produced = produced;
-                        sys::put_user_struct(user, &req)
+                        put_user_struct(user, &req)
                     }
                 }
             }
         }
         abi::IOC_CONSUME => {
             let mut n = 0u64;
-            match sys::get_user_struct(user, &mut n) {
+            match get_user_struct(user, &mut n) {
                 Err(e) => Err(e),
                 Ok(()) if n > geo.n_subbufs() as u64 => Err(EINVAL),
                 Ok(()) => {
                     // Serialised with read(), which also consumes.
-                    // SAFETY: A live file, process context.
-                    unsafe { sys::file_lock(filp) };
+                    let _lock = file.lock();
                     ring::subbufs_consumed(&mut s, &geo, n as usize);
-                    // SAFETY: Taken above.
-                    unsafe { sys::file_unlock(filp) };
                     Ok(())
                 }
             }

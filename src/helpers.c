@@ -108,9 +108,27 @@ void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
 	poll_wait(filp, &buf->read_wait, wait);
 }
 
-void rrelay_kref_get(struct kref *kref)
+/* A reference more on a buffer or a channel the caller holds one on. */
+void rrelay_buf_get(struct rchan_buf *buf)
 {
-	kref_get(kref);
+	kref_get(&buf->kref);
+}
+
+void rrelay_chan_get(struct rchan *chan)
+{
+	kref_get(&chan->kref);
+}
+
+/* Waits for a queued wake-up of the buffer's readers to finish. */
+void rrelay_buf_sync_wakeup(struct rchan_buf *buf)
+{
+	irq_work_sync(&buf->wakeup_work);
+}
+
+/* Wakes every reader sleeping in poll() on the buffer. */
+void rrelay_buf_wake_readers(struct rchan_buf *buf)
+{
+	wake_up_interruptible(&buf->read_wait);
 }
 
 /* True when this put dropped the last reference. */
@@ -275,7 +293,7 @@ unsigned int rrelay_pipe_free_slots(struct pipe_inode_info *pipe)
 
 /*
  * Pipe buffers that hold a sub-buffer's page by reference.  private points
- * to the sub-buffer's pin slot; src/file.rs keeps the pin and the buffer
+ * to the sub-buffer's pin slot; src/sys/file.rs keeps the pin and the buffer
  * reference, this file the page and the module reference: the pipe may
  * outlive the file, the channel and the client, and these operations are
  * rrelay's code.

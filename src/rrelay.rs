@@ -15,13 +15,21 @@ use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
-use kernel::str::CStrExt;
+use kernel::sync::aref::ARef;
+use sys::chan::Chan;
+use sys::cpu;
+use sys::debugfs::{self, Debugfs};
+use sys::insmod::{self, MarkerFile};
 
 mod abi;
+mod api;
+mod buffer;
 mod channel;
 mod file;
+mod pins;
 pub mod ring;
 mod sys;
+mod write;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;
@@ -56,11 +64,7 @@ module! {
 const MARKER_MAX: usize = 4096;
 
 /// `subbuf_start` of the insmod channel in overwrite mode: always go on.
-///
-/// # Safety
-///
-/// Called by relay only.
-unsafe extern "C" fn overwrite_subbuf_start(
+extern "C" fn overwrite_subbuf_start(
     _buf: *mut abi::RchanBuf,
     _subbuf: *mut c_void,
     _prev: *mut c_void,
@@ -68,45 +72,16 @@ unsafe extern "C" fn overwrite_subbuf_start(
     1
 }
 
-/// `create_buf_file` of the insmod channel: a debugfs file with rrelay's
-/// own file operations.
-///
-/// # Safety
-///
-/// Called by relay only, with a live buffer.
-unsafe extern "C" fn create_buf_file(
-    filename: *const c_char,
-    parent: *mut bindings::dentry,
-    mode: bindings::umode_t,
-    buf: *mut abi::RchanBuf,
-    _is_global: *mut c_int,
-) -> *mut bindings::dentry {
-    // SAFETY: relay passes a NUL-terminated name, our directory and a live
-    // buffer, which outlives its file (removed in `remove_buf_file`).
-    unsafe { sys::debugfs_create_file(filename, mode, parent, buf.cast(), sys::relay_fops()) }
-}
-
-/// `remove_buf_file` of the insmod channel.
-///
-/// # Safety
-///
-/// Called by relay only, with a dentry from `create_buf_file`.
-unsafe extern "C" fn remove_buf_file(dentry: *mut bindings::dentry) -> c_int {
-    // SAFETY: relay passes the dentry `create_buf_file` returned.
-    unsafe { sys::debugfs_remove(dentry) };
-    0
-}
-
 static DROP_WHEN_FULL: abi::RchanCallbacks = abi::RchanCallbacks {
     subbuf_start: None,
-    create_buf_file: Some(create_buf_file),
-    remove_buf_file: Some(remove_buf_file),
+    create_buf_file: Some(debugfs::create_buf_file),
+    remove_buf_file: Some(debugfs::remove_buf_file),
 };
 
 static OVERWRITE: abi::RchanCallbacks = abi::RchanCallbacks {
     subbuf_start: Some(overwrite_subbuf_start),
-    create_buf_file: Some(create_buf_file),
-    remove_buf_file: Some(remove_buf_file),
+    create_buf_file: Some(debugfs::create_buf_file),
+    remove_buf_file: Some(debugfs::remove_buf_file),
 };
 
 /// The insmod channel while its periodic source runs, for `rrelay_tick`.
@@ -144,98 +119,95 @@ extern "C" fn rrelay_tick() {
     };
     let seq = TICK_SEQ.fetch_add(1, Ordering::Relaxed);
     let cpu = kernel::cpu::CpuId::current().as_u32();
-    if writeln!(line, "rrelay tick cpu={cpu} seq={seq}").is_ok() {
-        // SAFETY: The channel stays open until the ticker has stopped
-        // (`InsmodChannel::drop`).
-        unsafe { channel::write(chan, &line.bytes[..line.len]) };
+    // SAFETY: The channel stays open until the ticker has stopped
+    // (`InsmodChannel::drop`).
+    if let Some(chan) = unsafe { Chan::from_raw(chan) } {
+        if writeln!(line, "rrelay tick cpu={cpu} seq={seq}").is_ok() {
+            write::write(chan, &line.bytes[..line.len]);
+        }
     }
 }
 
 /// The channel created at load, with its debugfs directory.
+///
+/// # Invariants
+///
+/// `chan` is open, its files in `_dir`, until `drop`; `marker`, if any,
+/// is in `_dir` and names `chan`.
 struct InsmodChannel {
-    dir: *mut bindings::dentry,
-    chan: *mut abi::Rchan,
+    marker: Option<Debugfs>,
+    chan: Option<ARef<Chan>>,
+    /// Held for its drop, which removes the directory, after the fields
+    /// above (see `drop`).
+    _dir: Debugfs,
 }
 
 impl InsmodChannel {
     fn new(name: &CStr) -> Result<Self> {
-        let dir = sys::debugfs_create_dir(name, ptr::null_mut());
-        if dir.is_null() {
+        let Some(dir) = Debugfs::dir(name) else {
             pr_err!("cannot create debugfs directory {}\n", name);
             return Err(ENOENT);
-        }
+        };
         let cb = if module_parameters::overwrite.value() {
             &OVERWRITE
         } else {
             &DROP_WHEN_FULL
         };
-        // SAFETY: A NUL-terminated base name, our directory, static
-        // callbacks.
-        let chan = unsafe {
-            channel::relay_open(
-                c"cpu".as_char_ptr(),
-                dir,
-                module_parameters::subbuf_size.value() as usize,
-                module_parameters::n_subbufs.value() as usize,
-                cb,
-                ptr::null_mut(),
-            )
-        };
-        if chan.is_null() {
-            // SAFETY: Our directory, empty.
-            unsafe { sys::debugfs_remove(dir) };
+        let Some(chan) = api::open(
+            Some(b"cpu"),
+            dir.as_ptr(),
+            module_parameters::subbuf_size.value() as usize,
+            module_parameters::n_subbufs.value() as usize,
+            cb,
+            ptr::null_mut(),
+        ) else {
             pr_err!("relay_open failed for the insmod channel (bad sizes or no memory)\n");
             return Err(EINVAL);
-        }
-        // SAFETY: The marker file's data is the channel, which lives until
-        // `drop` removes the directory (and the file with it) first.
-        let marker = unsafe {
-            sys::debugfs_create_file(
-                c"marker".as_char_ptr(),
-                0o200,
-                dir,
-                chan.cast(),
-                sys::marker_fops(),
-            )
         };
-        if marker.is_null() {
+        // SAFETY: The marker file's data is the channel, which stays open
+        // until `drop` has removed the file.
+        let marker = unsafe { dir.marker(chan.as_raw()) };
+        if marker.is_none() {
             pr_warn!("no marker file in {}\n", name);
         }
         let rate = module_parameters::rate.value();
         if rate > 0 {
-            TICK_CHANNEL.store(chan, Ordering::Release);
+            TICK_CHANNEL.store(chan.as_raw(), Ordering::Release);
             // SAFETY: `rrelay_tick` finds the open channel; `drop` stops
             // the ticker before closing it.
-            unsafe { sys::ticker_start(rate) };
+            unsafe { insmod::ticker_start(rate) };
         }
-        Ok(Self { dir, chan })
+        // INVARIANT: `chan` is open, its files and `marker` in `dir`.
+        Ok(Self {
+            marker,
+            chan: Some(chan),
+            _dir: dir,
+        })
     }
 }
 
 impl Drop for InsmodChannel {
     fn drop(&mut self) {
-        sys::ticker_stop();
+        insmod::ticker_stop();
         TICK_CHANNEL.store(ptr::null_mut(), Ordering::Release);
         // Remove the marker first: once removal returns, no write to it is
         // running (debugfs drains them), and none can start.
-        // SAFETY: Our directory; the buffer files inside are removed by
-        // `relay_close`'s callback before the directory goes.
-        unsafe {
-            bindings::debugfs_lookup_and_remove(c"marker".as_char_ptr(), self.dir);
-            channel::relay_close(self.chan);
-            sys::debugfs_remove(self.dir);
+        self.marker.take();
+        // The buffer files are removed by the channel's callback, before
+        // the directory goes (`_dir`, dropped after this).
+        if let Some(chan) = self.chan.take() {
+            api::close(chan);
         }
     }
 }
 
 /// `write` of the `marker` file: the bytes written become one record.
 ///
-/// # Safety
-///
-/// Called by the VFS only, on the `marker` file.
+/// Called by the VFS only, on the `marker` file (which the type of `file`
+/// stands for); `buffer` is a user address, which the copy checks.
 #[no_mangle]
-unsafe extern "C" fn rrelay_marker_write(
-    filp: *mut bindings::file,
+extern "C" fn rrelay_marker_write(
+    file: &MarkerFile,
     buffer: *const c_char,
     count: usize,
     _ppos: *mut bindings::loff_t,
@@ -254,9 +226,9 @@ unsafe extern "C" fn rrelay_marker_write(
     if reader.reader().read_slice(&mut record).is_err() {
         return -(bindings::EFAULT as isize);
     }
-    // SAFETY: The file's inode holds the channel as `i_private`, alive
-    // while the file exists (see `InsmodChannel::drop`).
-    unsafe { channel::write(sys::file_inode_private(filp).cast(), &record) };
+    if let Some(chan) = file.chan() {
+        write::write(chan, &record);
+    }
     count as isize
 }
 
@@ -272,15 +244,15 @@ unsafe impl Send for RRelay {}
 
 impl kernel::Module for RRelay {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        sys::hotplug_init()?;
-        let name = sys::param_chan();
+        cpu::hotplug_init()?;
+        let name = insmod::param_chan();
         let channel = if name.is_empty() {
             None
         } else {
             match InsmodChannel::new(name) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    sys::hotplug_exit();
+                    cpu::hotplug_exit();
                     return Err(e);
                 }
             }
@@ -292,6 +264,6 @@ impl kernel::Module for RRelay {
 impl Drop for RRelay {
     fn drop(&mut self) {
         self.channel.take();
-        sys::hotplug_exit();
+        cpu::hotplug_exit();
     }
 }

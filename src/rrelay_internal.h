@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared by rrelay's C files and its Rust code (which declares
- * the same functions in src/sys.rs): C helpers Rust calls, and file
+ * the same functions in the files of src/sys/): C helpers Rust calls, and file
  * operations Rust implements.
  */
 #ifndef _RRELAY_INTERNAL_H
@@ -19,7 +19,10 @@ bool rrelay_switch_publish(struct rchan_buf *buf, bool completed,
 			   size_t produced, size_t valid, const int *pins);
 void rrelay_buf_poll_wait(struct file *filp, struct rchan_buf *buf,
 			  poll_table *wait);
-void rrelay_kref_get(struct kref *kref);
+void rrelay_buf_get(struct rchan_buf *buf);
+void rrelay_chan_get(struct rchan *chan);
+void rrelay_buf_sync_wakeup(struct rchan_buf *buf);
+void rrelay_buf_wake_readers(struct rchan_buf *buf);
 bool rrelay_kref_put(struct kref *kref);
 void rrelay_kref_init(struct kref *kref);
 struct page *rrelay_alloc_zeroed_page(void);
@@ -59,7 +62,11 @@ void rrelay_hotplug_exit(void);
 void rrelay_ticker_start(unsigned int rate);
 void rrelay_ticker_stop(void);
 
-/* Implemented in Rust (src/file.rs). */
+/*
+ * Implemented in Rust: the file operations in src/file.rs (open and
+ * release, and the pipe buffer references, in src/sys/file.rs), the ticker
+ * and marker in src/rrelay.rs, the hotplug step in src/api.rs.
+ */
 int rrelay_file_open(struct inode *inode, struct file *filp);
 __poll_t rrelay_file_poll(struct file *filp, poll_table *wait);
 ssize_t rrelay_file_read(struct file *filp, char __user *buffer,

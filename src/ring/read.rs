@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The reader's side of the sub-buffer arithmetic (`relay_file_read_*()`
+//! in mainline, and what rrelay adds for consistent reads and splice).
+//! Pure like the rest of `ring`.
+
+use super::{is_parked, subbufs_consumed, Geometry, RingState};
+
+/// Accounts `bytes` read at `read_pos` (`relay_file_read_consume()`);
+/// `None` means "where the consumed count says".
+///
+/// Mainline passes position 0 for that, which is also the real position
+/// of the first sub-buffer: a read there after a skip over padding was
+/// then charged to the wrong sub-buffer.  `Option` keeps the two apart.
+fn read_consume<S: RingState>(s: &mut S, g: &Geometry, read_pos: Option<usize>, bytes: usize) {
+    let size = g.subbuf_size();
+    if s.produced() == s.consumed() && s.offset() == s.bytes_consumed() {
+        return;
+    }
+    if s.bytes_consumed() + bytes > size {
+        subbufs_consumed(s, g, 1);
+        s.set_bytes_consumed(0);
+    }
+    s.set_bytes_consumed(s.bytes_consumed() + bytes);
+    let read_subbuf = match read_pos {
+        None => g.wrap(s.consumed()),
+        Some(pos) => g.subbuf_of(pos),
+    };
+    if s.bytes_consumed() + s.padding(read_subbuf) == size {
+        if read_subbuf == g.wrap(s.produced()) && s.offset() == size {
+            return;
+        }
+        subbufs_consumed(s, g, 1);
+        s.set_bytes_consumed(0);
+    }
+}
+
+/// Consumes every finished sub-buffer at the read position.
+///
+/// Mainline consumes at most one per read step.  When the next one is all
+/// padding too (flushed with nothing in it), its read_start_pos() then
+/// skips that padding by position into the sub-buffer after it -- possibly
+/// one already read, which read() then returns a second time.
+fn consume_finished<S: RingState>(s: &mut S, g: &Geometry) {
+    for _ in 0..g.n_subbufs() {
+        let before = s.consumed();
+        read_consume(s, g, None, 0);
+        if s.consumed() == before {
+            break;
+        }
+    }
+}
+
+/// Whether a reader has unread bytes (`relay_file_read_avail()`); jumps the
+/// read position forward when the writer lapped the reader.
+/// Moves a lapped reader to sub-buffer number `oldest`; what it skips is
+/// lost to it, and counted.
+fn skip_to<S: RingState>(s: &mut S, g: &Geometry, oldest: usize) {
+    s.set_lost(s.lost().wrapping_add(oldest.wrapping_sub(s.consumed())));
+    s.set_consumed(oldest);
+    s.set_bytes_consumed(0);
+    consume_finished(s, g);
+}
+
+fn read_avail<S: RingState>(s: &mut S, g: &Geometry) -> bool {
+    let size = g.subbuf_size();
+    let n = g.n_subbufs();
+    consume_finished(s, g);
+    let produced = s.produced();
+    let lead = produced.wrapping_sub(s.consumed());
+    if s.offset() > size {
+        // Parked: the writer is in no sub-buffer, so the last `n` it
+        // completed are all whole.  A reader further behind skips to the
+        // oldest of them (a flight recorder its client stopped stays
+        // readable), and counts what it skipped.
+        if lead > n {
+            skip_to(s, g, produced.wrapping_sub(n));
+        }
+        return produced != s.consumed();
+    }
+    // Lapped once the writer is past the reader's sub-buffer, or in it.
+    // Mainline takes `lead == n` alone for that; but a parked writer that
+    // retries its switch shows an offset of 0 (not parked) for a moment
+    // before the client refuses again, and a reader then skipped an unread
+    // sub-buffer of a no-overwrite buffer.  `data` moves only once the
+    // writer is in.
+    if lead > n || (lead == n && s.data_index() == g.wrap(produced)) {
+        // The oldest sub-buffer still whole is the one after the writer's.
+        skip_to(s, g, produced.wrapping_sub(n).wrapping_add(1));
+    }
+    let consumed = s.consumed();
+    let mut write_pos = g.wrap(produced) * size + s.offset();
+    let read_pos = g.wrap(consumed) * size + s.bytes_consumed();
+    if read_pos > write_pos {
+        write_pos += n * size;
+    }
+    if read_pos == write_pos {
+        return s.offset() == size && s.produced() > s.consumed();
+    }
+    true
+}
+
+/// The first readable byte: the consumed position, moved past padding
+/// (`relay_file_read_start_pos()`).
+fn read_start_pos<S: RingState>(s: &S, g: &Geometry) -> usize {
+    let size = g.subbuf_size();
+    let consumed = g.wrap(s.consumed());
+    let mut read_pos = g.wrap_pos(consumed * size + s.bytes_consumed());
+    let read_subbuf = g.subbuf_of(read_pos);
+    let padding = s.padding(read_subbuf);
+    let padding_start = (read_subbuf + 1) * size - padding;
+    let padding_end = (read_subbuf + 1) * size;
+    if read_pos >= padding_start && read_pos < padding_end {
+        read_pos = g.wrap(read_subbuf + 1) * size;
+    }
+    read_pos
+}
+
+/// Bytes readable from `read_pos` to the end of valid data in its
+/// sub-buffer (`relay_file_read_subbuf_avail()`).
+fn read_subbuf_avail<S: RingState>(s: &S, g: &Geometry, read_pos: usize) -> usize {
+    let size = g.subbuf_size();
+    let write_subbuf = s.data_index();
+    let write_offset = s.offset().min(size);
+    let read_subbuf = g.subbuf_of(read_pos);
+    let read_offset = g.offset_in_subbuf(read_pos);
+    let padding = s.padding(read_subbuf);
+    if read_subbuf == write_subbuf {
+        write_offset.saturating_sub(read_offset + padding)
+    } else {
+        (size - padding).saturating_sub(read_offset)
+    }
+}
+
+/// The next chunk a `read()` may copy: its position in the buffer and its
+/// length (never crossing a sub-buffer or touching padding), or `None`
+/// when nothing is readable.  Follow with [`read_done`] for what was used.
+pub fn read_step<S: RingState>(s: &mut S, g: &Geometry) -> Option<(usize, usize)> {
+    if !read_avail(s, g) {
+        return None;
+    }
+    let pos = read_start_pos(s, g);
+    match read_subbuf_avail(s, g, pos) {
+        0 => None,
+        avail => Some((pos, avail)),
+    }
+}
+
+/// The next chunk of a `read()` with room for `room` more bytes, that has
+/// already returned something if `started`: as [`read_step`], limited to
+/// `room`, except that a started read stops (`None`) rather than take part
+/// of a sub-buffer's data.  A reader whose room is at least a sub-buffer
+/// thus only ever stops at the end of a sub-buffer's data, or where the
+/// writer is -- never inside a record, which a lapping writer could then
+/// cut off.
+pub fn read_chunk<S: RingState>(
+    s: &mut S,
+    g: &Geometry,
+    room: usize,
+    started: bool,
+) -> Option<(usize, usize)> {
+    let (pos, avail) = read_step(s, g)?;
+    if started && avail > room {
+        return None;
+    }
+    Some((pos, avail.min(room)))
+}
+
+/// The number of the sub-buffer holding `pos`, a position [`read_step`]
+/// returned (in the sub-buffer being read or, past its padding, the next).
+pub fn number_at<S: RingState>(s: &S, g: &Geometry, pos: usize) -> usize {
+    let consumed = s.consumed();
+    let ahead = g.wrap(g.subbuf_of(pos) + g.n_subbufs() - g.wrap(consumed));
+    consumed.wrapping_add(ahead)
+}
+
+/// Whether the writer may be back in sub-buffer number `number` (or about
+/// to be), so that bytes copied from it may be newer than the sub-buffer:
+/// it is once it has completed the `n` after it, or is entering the one
+/// after those -- unless it is parked short of it.
+pub fn may_be_reused<S: RingState>(s: &S, g: &Geometry, number: usize) -> bool {
+    let lead = s.produced().wrapping_sub(number);
+    let n = g.n_subbufs();
+    lead > n || (lead == n && !is_parked(s, g))
+}
+
+/// Whether bytes a reader copied from sub-buffer number `number` may be
+/// newer than that sub-buffer ([`may_be_reused`]), or `None` while the
+/// writer is inside a switch: its answer is not known yet, and the reader
+/// asks again once the writer is out.  Outside a switch a writer with
+/// `lead == n` is either parked (refused: the sub-buffer is intact) or in
+/// the sub-buffer, so a refused switch never makes a copy stale -- in a
+/// no-overwrite buffer, where a switch into unread data is always
+/// refused, no copy of an unconsumed sub-buffer ever is.
+pub fn copy_is_stale<S: RingState>(s: &S, g: &Geometry, number: usize) -> Option<bool> {
+    if s.switching() {
+        return None;
+    }
+    Some(may_be_reused(s, g, number))
+}
+
+/// Consumes `bytes` read from `pos`, as returned by [`read_step`].
+pub fn read_done<S: RingState>(s: &mut S, g: &Geometry, pos: usize, bytes: usize) {
+    read_consume(s, g, Some(pos), bytes);
+}
+
+/// Pins the sub-buffer of the chunk at `pos` (as returned by [`read_step`])
+/// so that its pages can go into a pipe by reference; returns its index,
+/// or `None` when the chunk must be copied instead.
+///
+/// Only a completed sub-buffer at the read position qualifies, and only if
+/// the writer has not come back to it: the current one is still being
+/// written, and one the writer re-entered may change under the reader.
+///
+/// The handshake with the writer: the reader pins, then (full barrier)
+/// looks at `produced` and `offset`; the writer stores them, then (full
+/// barrier) looks at the pin before entering a sub-buffer.  Either the
+/// reader sees that the writer may be back -- it unpins and copies -- or
+/// the writer sees the pin and stays out until the pin is dropped.
+pub fn pin_for_splice<S: RingState>(s: &mut S, g: &Geometry, pos: usize) -> Option<usize> {
+    let number = s.consumed();
+    let slot = g.subbuf_of(pos);
+    if slot != g.wrap(number) || s.produced() == number {
+        return None;
+    }
+    s.pin(slot);
+    // Parked short of it, the writer will see the pin.  Still complete,
+    // too: a relay_reset() meanwhile restarts the writer at 0.
+    if s.produced() == number || may_be_reused(s, g, number) {
+        s.unpin(slot);
+        return None;
+    }
+    Some(slot)
+}
