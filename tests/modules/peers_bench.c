@@ -115,32 +115,47 @@ static const struct rchan_callbacks peers_callbacks = {
 	.remove_buf_file = remove_buf_file,
 };
 
-static void write_one(struct peers_run *run, u8 *rec, u32 cpu, u32 seq)
+/*
+ * Writes n records numbered from *seq.  The target is chosen once per
+ * batch, so that each transport's loop holds its own write call only.
+ */
+static void write_batch(struct peers_run *run, u8 *rec, u32 cpu, u64 *seq,
+			unsigned int n)
 {
-	memcpy(rec + 4, &seq, 4);
+	u32 s = *seq;
+	unsigned int i;
+
 	switch (run->target) {
 	case T_RELAY:
-		relay_write(run->chan, rec, run->size);
+		for (i = 0; i < n; i++, s++) {
+			memcpy(rec + 4, &s, 4);
+			relay_write(run->chan, rec, run->size);
+		}
 		break;
 #ifdef PEERS_FTRACE
 	case T_RB:
-	case T_RB_KTHREAD: {
-		struct ring_buffer_event *event;
+	case T_RB_KTHREAD:
+		for (i = 0; i < n; i++, s++) {
+			struct ring_buffer_event *event;
 
-		event = ring_buffer_lock_reserve(run->rb, run->size);
-		if (event) {
-			memcpy(ring_buffer_event_data(event), rec, run->size);
-			ring_buffer_unlock_commit(run->rb);
+			memcpy(rec + 4, &s, 4);
+			event = ring_buffer_lock_reserve(run->rb, run->size);
+			if (event) {
+				memcpy(ring_buffer_event_data(event), rec,
+				       run->size);
+				ring_buffer_unlock_commit(run->rb);
+			}
 		}
 		break;
-	}
 	case T_EVENT:
-		trace_peers_record(cpu, seq);
+		for (i = 0; i < n; i++, s++)
+			trace_peers_record(cpu, s);
 		break;
 #endif
 	default:
 		break;
 	}
+	*seq += n;
 }
 
 static int producer(void *arg)
@@ -149,18 +164,17 @@ static int producer(void *arg)
 	u8 rec[PEERS_MAX_SIZE] = {};
 	u32 cpu = raw_smp_processor_id();
 	u64 seq = 0, loops = 0;
-	unsigned int i;
+	unsigned int n;
 
 	memcpy(rec, &cpu, 4);
 	atomic_dec(&run->waiting);
 	while (!READ_ONCE(run->go))
 		cond_resched();
 	for (;;) {
-		for (i = 0; i < PEERS_BATCH; i++) {
-			if (run->count && seq == run->count)
-				break;
-			write_one(run, rec, cpu, seq++);
-		}
+		n = PEERS_BATCH;
+		if (run->count && run->count - seq < n)
+			n = run->count - seq;
+		write_batch(run, rec, cpu, &seq, n);
 		if (run->count ? seq == run->count :
 		    ktime_get_ns() >= run->deadline)
 			break;
