@@ -25,14 +25,20 @@
  * is woken when it has caught up with the record just committed).
  *
  * WRITERS user threads, each pinned to its own CPU (0..WRITERS-1), run the
- * program into the one shared ring (it is multi-producer), all released
- * together.  The consumer:
+ * program into the one shared ring of RING bytes (it is multi-producer),
+ * all released together.  The consumer:
  *
  *   live  a thread (on CPU WRITERS if there is one) draining the ring
  *         through its mapped consumer and producer pages while they write,
- *         waiting in epoll when it is empty
- *   lag   none while they write: the ring (RING bytes) fills and further
- *         writes fail (lost); it is drained once they have finished
+ *         waiting in epoll when it is empty (bench_ringbufs.c's rb-custom)
+ *   spin  the same thread, but polling the producer page instead of
+ *         sleeping: the best a consumer can do to keep up
+ *   lag   none while they write: once the ring is full further writes
+ *         fail (lost); it is drained after they have finished.  With a
+ *         ring that holds the whole run nothing is lost: the producer's
+ *         cost alone, with nothing else running (QEMU's -icount boots,
+ *         where a second vCPU's thread is not reliably scheduled while
+ *         the first runs)
  *
  * Every record read is checked: its header (length SIZE, not discarded),
  * a writer's CPU, that CPU's sequence numbers strictly increasing and the
@@ -42,29 +48,31 @@
  *
  * Output, one line on stdout per run:
  *
- *   bpfrb MODE CONSUMER WRITERS SIZE WRITTEN CONSUMED LOST NS RUN_NS
+ *   bpfrb MODE CONSUMER WRITERS SIZE RING WRITTEN CONSUMED LOST NS RUN_NS
  *
  *   MODE      output | reserve
- *   CONSUMER  live | lag
+ *   CONSUMER  live | spin | lag
+ *   RING      the ring's data size in bytes
  *   WRITTEN   records the program tried to write, all writers together
  *   CONSUMED  records read and checked by the consumer
  *   LOST      failed writes, as the program counted them
  *   NS        CLOCK_MONOTONIC nanoseconds from the first writer's start
  *             (after their common release) to the last writer's end:
- *             the writing phase (the live consumer's final drain is not
- *             in it)
+ *             the writing phase (the consumer's final drain is not in it)
  *   RUN_NS    the mean over writers of the test runs' own time (the
  *             kernel's mean duration per run times the runs): the
  *             program without the syscall and skb set-up
  *
- * and before it one line "bpfrb-info jit=J jited=L insns=N ring=R
- * batch=B", J being /proc/sys/net/core/bpf_jit_enable (- if absent) and
- * L the program's JIT-compiled length in bytes (0: interpreted).  Under
- * QEMU's -icount shift=0 the nanoseconds are guest instructions, of every
- * vCPU (a live consumer's included).
+ * and before it one line "bpfrb-info jit=J jited=L insns=N batch=B",
+ * J being /proc/sys/net/core/bpf_jit_enable (- if absent) and L the
+ * program's JIT-compiled length in bytes (0: interpreted).  Under QEMU's
+ * -icount shift=0 the nanoseconds are guest instructions, of every vCPU
+ * (a consumer's included).
  *
- * Usage: bpf_ringbuf_bench MODE CONSUMER WRITERS SIZE RECORDS [BREAK]
+ * Usage: bpf_ringbuf_bench MODE CONSUMER WRITERS SIZE RECORDS [RING [BREAK]]
  *   RECORDS   per writer, a multiple of BATCH
+ *   RING      a power of 2, at least a page (default 524288, the default
+ *             of bench_ringbufs.c)
  *   BREAK     the checks' own test: "payload" makes the program write a
  *             wrong last byte, "lost" makes it not count failed writes;
  *             either must make the run fail
@@ -87,7 +95,6 @@
 
 #define BATCH		100	/* records per run of the program */
 #define MAX_REPEAT	100	/* runs per BPF_PROG_TEST_RUN */
-#define RING		(512 * 1024)	/* bench_ringbufs.c's default */
 #define MIN_SIZE	8
 #define MAX_SIZE	256
 #define MAX_INSNS	256
@@ -99,8 +106,13 @@
 enum { MODE_OUTPUT, MODE_RESERVE };
 enum { BREAK_NONE, BREAK_PAYLOAD, BREAK_LOST };
 
-static int mode, live, writers, size, breakage;
+enum { LAG, LIVE, SPIN };
+static const char * const consumer_name[] = { "lag", "live", "spin" };
+
+static int mode, consumer, writers, size, breakage;
+static int finished;		/* the writers have finished */
 static long long records;	/* per writer */
+static long ring_size = 512 * 1024;
 static int ring_fd, state_fd, prog_fd, wake_fd;
 static unsigned char image[MAX_SIZE];	/* what the program writes */
 static unsigned char expect[MAX_SIZE];	/* what the consumer wants */
@@ -316,7 +328,7 @@ static int load(void)
 
 	memset(&a, 0, sizeof(a));
 	a.map_type = BPF_MAP_TYPE_RINGBUF;
-	a.max_entries = RING;
+	a.max_entries = ring_size;
 	ring_fd = sys_bpf(BPF_MAP_CREATE, &a);
 	if (ring_fd < 0)
 		die("BPF_MAP_CREATE ringbuf");
@@ -368,8 +380,8 @@ static void print_info(int insns)
 	a.info.info = (unsigned long)&pi;
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
 		die("BPF_OBJ_GET_INFO_BY_FD");
-	printf("bpfrb-info jit=%s jited=%u insns=%d ring=%d batch=%d\n",
-	       jit, pi.jited_prog_len, insns, RING, BATCH);
+	printf("bpfrb-info jit=%s jited=%u insns=%d batch=%d\n",
+	       jit, pi.jited_prog_len, insns, BATCH);
 }
 
 /* ---- the writers ---- */
@@ -435,7 +447,7 @@ static void map_ring(void)
 	if (p == MAP_FAILED)
 		die("mmap consumer page");
 	ring.cons = p;
-	p = mmap(NULL, page + 2 * RING, PROT_READ, MAP_SHARED, ring_fd, page);
+	p = mmap(NULL, page + 2 * ring_size, PROT_READ, MAP_SHARED, ring_fd, page);
 	if (p == MAP_FAILED)
 		die("mmap producer and data pages");
 	ring.prod = p;
@@ -489,7 +501,7 @@ static int drain(void)
 	__u32 len, *hdr;
 
 	while (cons < prod) {
-		hdr = (__u32 *)(ring.data + (cons & (RING - 1)));
+		hdr = (__u32 *)(ring.data + (cons & (ring_size - 1)));
 		len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		if (len & BPF_RINGBUF_BUSY_BIT)
 			break;	/* reserved, not yet committed */
@@ -512,9 +524,15 @@ static void *consume(void *arg)
 
 	if (writers < ncpus)
 		pin(writers);
+	/* Running on its own CPU before the writers start. */
+	pthread_barrier_wait(&start);
 	while (!done) {
 		if (drain())
 			continue;
+		if (consumer == SPIN) {
+			done = __atomic_load_n(&finished, __ATOMIC_ACQUIRE);
+			continue;
+		}
 		n = epoll_wait(ring.epoll, ev, 2, -1);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait");
@@ -547,8 +565,8 @@ static int possible_cpus(void)
 
 static void usage_exit(void)
 {
-	fprintf(stderr, "usage: bpf_ringbuf_bench output|reserve live|lag WRITERS SIZE RECORDS\n"
-		"       [payload|lost]\n");
+	fprintf(stderr, "usage: bpf_ringbuf_bench output|reserve live|spin|lag WRITERS SIZE\n"
+		"       RECORDS [RING [payload|lost]]\n");
 	exit(2);
 }
 
@@ -559,11 +577,11 @@ int main(int argc, char **argv)
 	long long written = 0, lost = 0, t0 = 0, end = 0, run_ns = 0;
 	__u32 key = 0;
 	union bpf_attr a;
-	pthread_t consumer;
+	pthread_t reader;
 	__u64 one = 1;
 	int i, insns;
 
-	if (argc != 6 && argc != 7)
+	if (argc < 6 || argc > 8)
 		usage_exit();
 	if (!strcmp(argv[1], "output"))
 		mode = MODE_OUTPUT;
@@ -571,22 +589,26 @@ int main(int argc, char **argv)
 		mode = MODE_RESERVE;
 	else
 		usage_exit();
-	if (!strcmp(argv[2], "live"))
-		live = 1;
-	else if (strcmp(argv[2], "lag"))
+	for (consumer = SPIN; consumer > LAG; consumer--)
+		if (!strcmp(argv[2], consumer_name[consumer]))
+			break;
+	if (strcmp(argv[2], consumer_name[consumer]))
 		usage_exit();
 	writers = atoi(argv[3]);
 	size = atoi(argv[4]);
 	records = atoll(argv[5]);
-	if (argc == 7 && !strcmp(argv[6], "payload"))
+	if (argc > 6)
+		ring_size = atol(argv[6]);
+	if (argc > 7 && !strcmp(argv[7], "payload"))
 		breakage = BREAK_PAYLOAD;
-	else if (argc == 7 && !strcmp(argv[6], "lost"))
+	else if (argc > 7 && !strcmp(argv[7], "lost"))
 		breakage = BREAK_LOST;
-	else if (argc == 7)
+	else if (argc > 7)
 		usage_exit();
 	ncpus = possible_cpus();
 	if (writers < 1 || writers > ncpus || size < MIN_SIZE || size > MAX_SIZE ||
-	    records < BATCH || records % BATCH)
+	    records < BATCH || records % BATCH || ring_size < sysconf(_SC_PAGESIZE) ||
+	    (ring_size & (ring_size - 1)))
 		usage_exit();
 
 	insns = load();
@@ -595,9 +617,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < writers; i++)
 		writer_cpu[i] = 1;
 
-	if (pthread_barrier_init(&start, NULL, writers + 1))
+	if (pthread_barrier_init(&start, NULL, consumer == LAG ? writers + 1 : writers + 2))
 		die("pthread_barrier_init");
-	if (live && pthread_create(&consumer, NULL, consume, NULL))
+	if (consumer != LAG && pthread_create(&reader, NULL, consume, NULL))
 		die("pthread_create consumer");
 	for (i = 0; i < writers; i++) {
 		w[i].cpu = i;
@@ -617,10 +639,11 @@ int main(int argc, char **argv)
 			end = w[i].end_ns;
 		run_ns += w[i].run_ns;
 	}
-	if (live) {
+	if (consumer != LAG) {
+		__atomic_store_n(&finished, 1, __ATOMIC_RELEASE);
 		if (write(wake_fd, &one, sizeof(one)) != sizeof(one))
 			die("eventfd write");
-		pthread_join(consumer, NULL);
+		pthread_join(reader, NULL);
 	} else {
 		while (drain())
 			;
@@ -654,8 +677,8 @@ int main(int argc, char **argv)
 		written += n;
 		lost += l;
 	}
-	printf("bpfrb %s %s %d %d %lld %lld %lld %lld %lld\n",
-	       mode == MODE_OUTPUT ? "output" : "reserve", live ? "live" : "lag",
-	       writers, size, written, consumed, lost, end - t0, run_ns / writers);
+	printf("bpfrb %s %s %d %d %ld %lld %lld %lld %lld %lld\n",
+	       mode == MODE_OUTPUT ? "output" : "reserve", consumer_name[consumer],
+	       writers, size, ring_size, written, consumed, lost, end - t0, run_ns / writers);
 	return 0;
 }
