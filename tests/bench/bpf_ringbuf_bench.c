@@ -36,9 +36,16 @@
  *   lag   none while they write: once the ring is full further writes
  *         fail (lost); it is drained after they have finished.  With a
  *         ring that holds the whole run nothing is lost: the producer's
- *         cost alone, with nothing else running (QEMU's -icount boots,
- *         where a second vCPU's thread is not reliably scheduled while
- *         the first runs)
+ *         cost alone
+ *
+ * Under QEMU's -icount all vCPUs take turns on one host thread, and a
+ * consumer on another vCPU was seen not to run while a writer ran, for up
+ * to 1.2e8 instructions (QEMU's round-robin kick comes every 100 ms of
+ * virtual time, 1e8 instructions at shift=0; idle=poll changed nothing).
+ * There, "lag" with a ring that holds the run gives the producer's
+ * instructions, and "live" on a single vCPU (the consumer then shares the
+ * writer's CPU and drains whenever the scheduler preempts the writer) the
+ * producer's and consumer's together.
  *
  * Every record read is checked: its header (length SIZE, not discarded),
  * a writer's CPU, that CPU's sequence numbers strictly increasing and the
