@@ -47,6 +47,8 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "bench_kthread.h"
+
 #ifdef PEERS_FTRACE
 #include <linux/ring_buffer.h>
 #define CREATE_TRACE_POINTS
@@ -187,13 +189,7 @@ static int producer(void *arg)
 		run->end = ktime_get_ns();
 		complete(&run->done);
 	}
-	/* Wait for kthread_stop(), so the task outlives our use of it. */
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	bench_wait_for_stop();
 	return 0;
 }
 
@@ -235,12 +231,7 @@ static int rb_consumer(void *arg)
 	__set_current_state(TASK_RUNNING);
 	drain_rb(run);
 	complete(&run->consumer_done);
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	bench_wait_for_stop();
 	return 0;
 }
 #endif

@@ -37,6 +37,8 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "bench_kthread.h"
+
 #ifndef BENCH_NAME
 #define BENCH_NAME "relay_bench"
 #endif
@@ -272,13 +274,7 @@ static int scale_writer(void *arg)
 		run->end = ktime_get_ns();
 		complete(&run->done);
 	}
-	/* Wait for kthread_stop(), so the task outlives our use of it. */
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
+	bench_wait_for_stop();
 	return 0;
 }
 
