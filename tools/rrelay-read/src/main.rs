@@ -26,7 +26,8 @@ use rrelay::{Channel, Method, Output, Reader};
 /// Drain the per-CPU buffer files of a relay channel.
 ///
 /// Moves data by splice (default), by mmap and the ioctls of
-/// <linux/rrelay.h>, or by read(), falling back to read() where a file
+/// <linux/rrelay.h> (sub-buffers by batches, one call each), or by read(),
+/// falling back to read() where a file
 /// offers nothing better (mainline relay, debugfs proxy files). Stops on
 /// SIGINT or SIGTERM, after --duration, or when every buffer reports its
 /// channel closed, and drains what is left first. Prints a summary per
