@@ -1324,7 +1324,13 @@ TEST(batch_mmap_protocol_refuses_bad_input)
 	ASSERT_EQ(0, batch_call(fd, &b, 0));
 	EXPECT_EQ(0, b.first);
 	EXPECT_EQ(2, b.count);
-	/* Given back unconsumed (count 0 in): read() still gets every record. */
+	/* Given back by a call that cannot write its entries: not consumed. */
+	b.entries = (uintptr_t)bad;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+	EXPECT_EQ(0, info.consumed);
+	/* Still held, never consumed: read() gets every record. */
 	munmap(bad, 4096);
 	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
 	ASSERT_EQ(0, parse(data, len, 0, &p));
