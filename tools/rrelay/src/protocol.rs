@@ -85,10 +85,12 @@ const BATCH_SUBBUFS: u64 = 64;
 /// consumes it. Only bytes the writer did not touch while they were copied
 /// reach `emit`; the others are counted in the returned [`Pass`].
 ///
-/// By batches where the kernel has them: a batch is consumed by the call
-/// that checks it, before its copies go to `emit`, so a failing `emit`
-/// loses the rest of its batch (at most 64 sub-buffers or 1 MiB). One
-/// sub-buffer at a time otherwise, each consumed once it is emitted.
+/// By batches where the kernel has them: `emit` gets the good copies of a
+/// batch in one slice, back to back in order. A batch is consumed by the
+/// call that checks it, before its copies go to `emit`, so a failing
+/// `emit` loses that batch (at most 64 sub-buffers or 1 MiB). One
+/// sub-buffer at a time otherwise, a call of `emit` each, each consumed
+/// once it is emitted.
 pub fn drain_subbufs<S, F>(src: &S, map: &[u8], scratch: &mut Vec<u8>, emit: F) -> Result<Pass>
 where
     S: SubbufSource + ?Sized,
@@ -153,13 +155,14 @@ where
         // in newer bytes.
         let stale = (req.stale as usize).min(ends.len());
         pass.torn += stale as u64;
-        let mut start = if stale > 0 { ends[stale - 1] } else { 0 };
-        for &end in &ends[stale..] {
+        // The good copies lie back to back: one call hands them all on.
+        let start = if stale > 0 { ends[stale - 1] } else { 0 };
+        let end = ends.last().copied().unwrap_or(0);
+        if end > start {
             emit(&scratch[start..end])?;
-            pass.subbufs += 1;
-            pass.bytes += (end - start) as u64;
-            start = end;
         }
+        pass.subbufs += (ends.len() - stale) as u64;
+        pass.bytes += (end - start) as u64;
         let count = req.count as usize;
         if count == 0 {
             return Ok(pass);
