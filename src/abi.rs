@@ -51,14 +51,49 @@ pub(crate) struct SubbufInfo {
     pub(crate) produced: u64,
 }
 
+/// `struct rrelay_batch_entry` of `<uapi/linux/rrelay.h>`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct BatchEntry {
+    pub(crate) offset: u64,
+    pub(crate) length: u64,
+}
+
+/// `struct rrelay_batch` of `<uapi/linux/rrelay.h>`.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Batch {
+    pub(crate) first: u64,
+    pub(crate) count: u32,
+    pub(crate) flags: u32,
+    pub(crate) entries: u64,
+    pub(crate) max: u32,
+    pub(crate) stale: u32,
+    pub(crate) produced: u64,
+    pub(crate) skipped: u64,
+}
+
+/// `RRELAY_BATCH_MAX`: most entries one batch call fills.
+pub(crate) const BATCH_MAX: usize = c_layout::RRELAY_BATCH_MAX_;
+/// `RRELAY_BATCH_RELEASE_ONLY`.
+pub(crate) const BATCH_RELEASE_ONLY: u32 = c_layout::RRELAY_BATCH_RELEASE_ONLY_ as u32;
+
 /// `RRELAY_IOC_INFO`.
 pub(crate) const IOC_INFO: u32 = c_layout::RRELAY_IOC_INFO_ as u32;
 /// `RRELAY_IOC_SUBBUF`.
 pub(crate) const IOC_SUBBUF: u32 = c_layout::RRELAY_IOC_SUBBUF_ as u32;
 /// `RRELAY_IOC_CONSUME`.
 pub(crate) const IOC_CONSUME: u32 = c_layout::RRELAY_IOC_CONSUME_ as u32;
+/// `RRELAY_IOC_BATCH`.
+pub(crate) const IOC_BATCH: u32 = c_layout::RRELAY_IOC_BATCH_ as u32;
 
 const _: () = {
     assert!(core::mem::size_of::<BufInfo>() == c_layout::RRELAY_BUF_INFO_SIZE);
     assert!(core::mem::size_of::<SubbufInfo>() == c_layout::RRELAY_SUBBUF_SIZE);
+    assert!(core::mem::size_of::<Batch>() == c_layout::RRELAY_BATCH_SIZE);
+    assert!(core::mem::size_of::<BatchEntry>() == c_layout::RRELAY_BATCH_ENTRY_SIZE);
+    assert!(core::mem::offset_of!(Batch, count) == c_layout::RRELAY_BATCH_COUNT_OFFSET);
+    assert!(core::mem::offset_of!(Batch, entries) == c_layout::RRELAY_BATCH_ENTRIES_OFFSET);
+    assert!(core::mem::offset_of!(Batch, stale) == c_layout::RRELAY_BATCH_STALE_OFFSET);
+    assert!(core::mem::offset_of!(Batch, skipped) == c_layout::RRELAY_BATCH_SKIPPED_OFFSET);
 };

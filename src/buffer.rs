@@ -138,6 +138,18 @@ impl<'a> BufState<'a> {
     /// the fields as a sequence-count reader, so that a refused switch
     /// never makes a good copy look stale.
     pub(crate) fn lapped_since_copy(&self, number: usize) -> bool {
+        self.settled(|s| ring::copy_is_stale(s, &self.geo, number))
+    }
+
+    /// `f`'s answer on the live ring fields (never a snapshot), once the
+    /// writer is outside a switch and did not move while `f` looked: `f`
+    /// answers `None` inside a switch.  Fields are read as a sequence-count
+    /// reader; a read barrier first orders the reader's earlier copies
+    /// before its look at the writer, whose switch has a full barrier
+    /// between moving on and writing.  Used by the checks of copies
+    /// ([`BufState::lapped_since_copy`]) and by the mmap reader's batches
+    /// (`ring::plan_batch`).
+    pub(crate) fn settled<T>(&self, f: impl Fn(&Self) -> Option<T>) -> T {
         smp_mb(Read);
         let live = Self {
             writer: None,
@@ -145,9 +157,9 @@ impl<'a> BufState<'a> {
         };
         loop {
             let start = self.buf.read_begin();
-            if let Some(stale) = ring::copy_is_stale(&live, &self.geo, number) {
+            if let Some(answer) = f(&live) {
                 if self.buf.read_valid(start) {
-                    return stale;
+                    return answer;
                 }
             }
             cpu_relax();

@@ -14,8 +14,8 @@ use crate::abi;
 use crate::buffer::BufState;
 use crate::ring::{self, RingState};
 use crate::sys::file::{
-    copy_to_user, get_user_struct, put_user_struct, BufFile, CopiedPage, IovIter, Kiocb, Pipe,
-    PollTable,
+    copy_to_user, get_user_struct, put_user_slice, put_user_struct, BufFile, CopiedPage, IovIter,
+    Kiocb, Pipe, PollTable,
 };
 use kernel::bindings;
 use kernel::error::code::{EINVAL, ENODATA, ENOTTY, ESTALE};
@@ -270,6 +270,61 @@ pub(crate) extern "C" fn rrelay_file_splice_read(
     spliced as isize
 }
 
+/// Entries a batch call builds on the stack before copying them out.
+const BATCH_CHUNK: usize = 32;
+
+/// `RRELAY_IOC_BATCH` with the `struct rrelay_batch` at user address
+/// `user`: checks and consumes the batch the caller is done with, hands
+/// out the next ready sub-buffers into the caller's entries
+/// (`ring::plan_batch`).  Nothing is consumed or skipped unless the
+/// entries and the struct were written back.
+///
+/// Process context: serialised with `read()`, splice and
+/// `RRELAY_IOC_CONSUME` by the file's lock.
+fn ioctl_batch(file: &BufFile, user: usize) -> kernel::error::Result {
+    let mut req = abi::Batch::default();
+    get_user_struct(user, &mut req)?;
+    let mut s = BufState::for_reader(file.buf());
+    let geo = *s.geometry();
+    let release_only = req.flags & abi::BATCH_RELEASE_ONLY != 0;
+    let max = if release_only { 0 } else { req.max as usize };
+    if req.flags & !abi::BATCH_RELEASE_ONLY != 0
+        || (!release_only && (max == 0 || max > abi::BATCH_MAX))
+        || req.count as usize > geo.n_subbufs().min(abi::BATCH_MAX)
+    {
+        return Err(EINVAL);
+    }
+    let lock = file.lock();
+    let plan =
+        s.settled(|s| ring::plan_batch(s, &geo, req.first as usize, req.count as usize, max));
+    let mut chunk = [abi::BatchEntry::default(); BATCH_CHUNK];
+    let mut at = req.entries as usize;
+    let mut k = 0;
+    while k < plan.count {
+        let n = (plan.count - k).min(BATCH_CHUNK);
+        for (j, e) in chunk[..n].iter_mut().enumerate() {
+            let (offset, length) = ring::batch_entry(&s, &geo, &plan, k + j);
+            *e = abi::BatchEntry {
+                offset: offset as u64,
+                length: length as u64,
+            };
+        }
+        put_user_slice(at, &chunk[..n])?;
+        at = at.wrapping_add(core::mem::size_of_val(&chunk[..n]));
+        k += n;
+    }
+    req.first = plan.first as u64;
+    // Both at most `max`, `count` in: below `RRELAY_BATCH_MAX`.
+    req.count = plan.count as u32;
+    req.stale = plan.stale as u32;
+    req.produced = plan.produced as u64;
+    req.skipped = plan.skipped as u64;
+    put_user_struct(user, &req)?;
+    ring::commit_batch(&mut s, &geo, &plan);
+    drop(lock);
+    Ok(())
+}
+
 /// `unlocked_ioctl`: the mmap reader's protocol of `<uapi/linux/rrelay.h>`.
 ///
 /// Called by the VFS only, on a file opened by `rrelay_file_open`; `arg`
@@ -341,6 +396,7 @@ pub(crate) extern "C" fn rrelay_file_ioctl(
                 }
             }
         }
+        abi::IOC_BATCH => ioctl_batch(file, user),
         _ => Err(ENOTTY),
     };
     match ret {

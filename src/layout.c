@@ -19,4 +19,13 @@ static void __used rrelay_uapi_layout(void)
 	DEFINE(RRELAY_IOC_INFO_, RRELAY_IOC_INFO);
 	DEFINE(RRELAY_IOC_SUBBUF_, RRELAY_IOC_SUBBUF);
 	DEFINE(RRELAY_IOC_CONSUME_, RRELAY_IOC_CONSUME);
+	DEFINE(RRELAY_BATCH_SIZE, sizeof(struct rrelay_batch));
+	DEFINE(RRELAY_BATCH_ENTRY_SIZE, sizeof(struct rrelay_batch_entry));
+	DEFINE(RRELAY_BATCH_COUNT_OFFSET, offsetof(struct rrelay_batch, count));
+	DEFINE(RRELAY_BATCH_ENTRIES_OFFSET, offsetof(struct rrelay_batch, entries));
+	DEFINE(RRELAY_BATCH_STALE_OFFSET, offsetof(struct rrelay_batch, stale));
+	DEFINE(RRELAY_BATCH_SKIPPED_OFFSET, offsetof(struct rrelay_batch, skipped));
+	DEFINE(RRELAY_BATCH_MAX_, RRELAY_BATCH_MAX);
+	DEFINE(RRELAY_BATCH_RELEASE_ONLY_, RRELAY_BATCH_RELEASE_ONLY);
+	DEFINE(RRELAY_IOC_BATCH_, RRELAY_IOC_BATCH);
 }

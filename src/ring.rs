@@ -465,5 +465,6 @@ pub fn subbufs_consumed<S: RingState>(s: &mut S, g: &Geometry, n: usize) {
 #[path = "ring/read.rs"]
 mod read;
 pub use read::{
-    copy_is_stale, may_be_reused, number_at, pin_for_splice, read_chunk, read_done, read_step,
+    batch_entry, commit_batch, copy_is_stale, may_be_reused, number_at, pin_for_splice, plan_batch,
+    read_chunk, read_done, read_step, Batch,
 };

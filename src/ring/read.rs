@@ -232,3 +232,130 @@ pub fn pin_for_splice<S: RingState>(s: &mut S, g: &Geometry, pos: usize) -> Opti
     }
     Some(slot)
 }
+
+/// How many of the `count` sub-buffers numbered from `first` the writer
+/// may be back in ([`may_be_reused`]): always a prefix, since the older a
+/// sub-buffer the further the writer is past it.  Wrapping counters: a
+/// `first` ahead of `produced` (the buffer was reset since) makes them all
+/// reused.
+fn reused_prefix<S: RingState>(s: &S, g: &Geometry, first: usize, count: usize) -> usize {
+    let lead = s.produced().wrapping_sub(first);
+    let n = g.n_subbufs();
+    // Number `first + k` is reused once `lead - k > n`, or `lead - k == n`
+    // with the writer in its slot (not parked short of it).
+    let bound = if is_parked(s, g) {
+        lead.saturating_sub(n)
+    } else {
+        lead.saturating_sub(n - 1)
+    };
+    bound.min(count)
+}
+
+/// What one batch call of an mmap reader (`RRELAY_IOC_BATCH`) does,
+/// worked out by [`plan_batch`] and applied by [`commit_batch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// Of the batch the reader is done with, the leading sub-buffers the
+    /// writer may have been back in since they were handed out: copies of
+    /// them may hold newer bytes and must be dropped.
+    pub stale: usize,
+    /// `consumed` once the batch done with is released, before any skip.
+    pub released: usize,
+    /// Sub-buffers past `released` the writer had lapped before they could
+    /// be handed out: skipped, and counted lost.
+    pub skipped: usize,
+    /// Number of the first sub-buffer handed out (`released + skipped`).
+    pub first: usize,
+    /// How many are handed out.
+    pub count: usize,
+    /// `produced` as the plan saw it.
+    pub produced: usize,
+    /// Bytes of sub-buffer `first` that `read()` already returned: its
+    /// entry starts after them.
+    pub head: usize,
+}
+
+/// Plans one batch call: checks the batch the reader is done with (the
+/// `done_count` sub-buffers from number `done_first`), releases it, and
+/// hands out up to `max` complete sub-buffers from where the buffer's
+/// consumption then is, skipping any the writer lapped.  `None` while the
+/// writer is inside a switch: its decision is not made, and a refused
+/// switch must not make a good copy look stale or a whole sub-buffer
+/// look lapped ([`copy_is_stale`]); ask again once it is out.
+///
+/// Releasing consumes the batch's sub-buffers not consumed yet, if the
+/// consumption stands inside it; if it stands elsewhere (another reader
+/// moved it past, or the buffer was reset) nothing is consumed.  The
+/// caller checks `done_count` against `n_subbufs`.
+pub fn plan_batch<S: RingState>(
+    s: &S,
+    g: &Geometry,
+    done_first: usize,
+    done_count: usize,
+    max: usize,
+) -> Option<Batch> {
+    if s.switching() {
+        return None;
+    }
+    let produced = s.produced();
+    let stale = reused_prefix(s, g, done_first, done_count);
+    let consumed = s.consumed();
+    let done_end = done_first.wrapping_add(done_count);
+    let into = consumed.wrapping_sub(done_first);
+    let released = if into < done_count {
+        // As `subbufs_consumed`: never past what is produced.
+        if done_end.wrapping_sub(consumed) > produced.wrapping_sub(consumed) {
+            produced
+        } else {
+            done_end
+        }
+    } else {
+        consumed
+    };
+    let pending = produced.wrapping_sub(released);
+    let skipped = reused_prefix(s, g, released, pending);
+    let first = released.wrapping_add(skipped);
+    let count = (pending - skipped).min(max);
+    // Consumption unmoved: read() may have taken the start of `first`.
+    let head = if first == consumed && count > 0 {
+        s.bytes_consumed()
+    } else {
+        0
+    };
+    Some(Batch {
+        stale,
+        released,
+        skipped,
+        first,
+        count,
+        produced,
+        head,
+    })
+}
+
+/// Where the `k`-th sub-buffer of batch `b` lies in the buffer: its
+/// offset and the length of its data (padding, and for the first what
+/// `read()` already returned, excluded).  Lengths saturate: a padding
+/// torn by a writer lapping meanwhile is caught by the next check.
+pub fn batch_entry<S: RingState>(s: &S, g: &Geometry, b: &Batch, k: usize) -> (usize, usize) {
+    let slot = g.wrap(b.first.wrapping_add(k));
+    let head = if k == 0 { b.head } else { 0 };
+    let data = g.subbuf_size().saturating_sub(s.padding(slot));
+    let head = head.min(data);
+    (g.start_of(slot) + head, data - head)
+}
+
+/// Applies a plan of [`plan_batch`]: the release, then the skip (counted
+/// in `lost`), each only if the consumption still stands where the plan
+/// found it.
+pub fn commit_batch<S: RingState>(s: &mut S, g: &Geometry, b: &Batch) {
+    let ahead = b.released.wrapping_sub(s.consumed());
+    if ahead != 0 && ahead <= g.n_subbufs() {
+        subbufs_consumed(s, g, ahead);
+    }
+    if b.skipped != 0 && s.consumed() == b.released {
+        s.set_lost(s.lost().wrapping_add(b.skipped));
+        s.set_consumed(b.first);
+        s.set_bytes_consumed(0);
+    }
+}

@@ -352,6 +352,22 @@ pub(crate) fn put_user_struct<T>(addr: usize, value: &T) -> Result {
     }
 }
 
+/// Copies `values` to user address `addr`, back to back as a C array;
+/// `-EFAULT` if it cannot (some may have been copied).
+pub(crate) fn put_user_slice<T>(addr: usize, values: &[T]) -> Result {
+    let len = core::mem::size_of_val(values);
+    // SAFETY: `values` is valid for `len` bytes of reading; `copy_to_user`
+    // checks the user address range.
+    let left = unsafe {
+        bindings::copy_to_user(addr as *mut c_void, values.as_ptr().cast(), len as c_ulong)
+    };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(EFAULT)
+    }
+}
+
 /// Copies a `T` from user address `addr` into `value`; `-EFAULT` if it
 /// cannot.  `T` must be plain data (any bytes a valid value).
 pub(crate) fn get_user_struct<T: Copy>(addr: usize, value: &mut T) -> Result {

@@ -7,7 +7,8 @@
  * (good, NULL, unmapped, read-only and kernel addresses; any size), poll,
  * mmap (right and wrong lengths, offsets, protections and flags), munmap,
  * reading a mapped byte, splice into a pipe (any length and flags),
- * ioctl (the protocol's and random commands, good and bad arguments) and
+ * ioctl (the protocol's and random commands, good and bad arguments), the
+ * batch ioctl with random fields and good and hostile entry arrays, and
  * lseek -- while stress_client writes from every context, and thread 0
  * now and then closes the channel, unloads the client and loads it again.
  *
@@ -50,6 +51,7 @@ struct fuzzer {
 	int map_prot[SLOTS];
 	int pipe[2];
 	__u64 consume;
+	struct rrelay_batch_entry ent[64];
 	unsigned char buf[1 << 16];
 };
 
@@ -135,7 +137,7 @@ static void fuzz_one(struct fuzzer *f)
 	void *map;
 	long ret;
 
-	switch (pick(f, 11)) {
+	switch (pick(f, 12)) {
 	case 0:	/* open */
 		if (f->fds[slot] >= 0)
 			close(f->fds[slot]);
@@ -199,6 +201,26 @@ static void fuzz_one(struct fuzzer *f)
 	case 9:	/* lseek: never seekable */
 		check(f, "lseek", lseek(any_fd(f), pick(f, 1 << 20), SEEK_SET));
 		break;
+	case 10: {	/* a batch: any fields; entries ours or hostile */
+		struct rrelay_batch b = {
+			.first = pick(f, 4) ? pick(f, 64) : next(f),
+			.count = pick(f, 4) ? pick(f, 12) : next(f),
+			.flags = pick(f, 4) ? 0 : pick(f, 4),
+			.max = pick(f, 4) ? pick(f, 65) : pick(f, 1 << 12),
+		};
+		void *to = target(f);
+
+		b.entries = (uintptr_t)(to == f->buf ? (void *)f->ent : to);
+		if (b.max > 64 && to == f->buf)
+			b.max = 64;
+		/* The struct itself: ours, or where it cannot be written. */
+		if (!pick(f, 8))
+			to = to == f->buf ? (void *)ro_page : to;
+		else
+			to = &b;
+		check(f, "batch", ioctl(any_fd(f), RRELAY_IOC_BATCH, to));
+		break;
+	}
 	default:	/* a sub-buffer consumed by hand */
 		f->consume = pick(f, 12);
 		check(f, "consume", ioctl(any_fd(f), RRELAY_IOC_CONSUME, &f->consume));

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -771,6 +772,36 @@ TEST(a_pipe_holding_pages_outlives_the_channel)
 }
 
 /*
+ * The batch mmap protocol (RRELAY_IOC_BATCH), three sub-buffers a call,
+ * no-overwrite: straight from the mapping, never stale; then the partly
+ * filled current sub-buffer by read().  The bytes moved, or -1.
+ */
+static ssize_t capture_by_batch(int fd, unsigned char *out)
+{
+	struct rrelay_batch_entry ent[3];
+	struct rrelay_batch b = { .entries = (uintptr_t)ent, .max = 3 };
+	size_t size = NSUBBUF * SUBBUF;
+	char *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ssize_t n, len = 0;
+	unsigned int i;
+
+	if (map == MAP_FAILED)
+		return -1;
+	do {
+		if (ioctl(fd, RRELAY_IOC_BATCH, &b) || b.stale || b.skipped)
+			return -1;
+		for (i = 0; i < b.count; i++) {
+			memcpy(out + len, map + ent[i].offset, ent[i].length);
+			len += ent[i].length;
+		}
+	} while (b.count);
+	while ((n = read(fd, out + len, 1000)) > 0)
+		len += n;
+	munmap(map, size);
+	return len;
+}
+
+/*
  * One CPU's stream, overflowing a no-overwrite buffer with nobody reading
  * (160 records kept, 340 dropped), captured by one way; the bytes and the
  * drop count it saw.
@@ -806,7 +837,7 @@ static ssize_t capture_by(const char *how, unsigned char *out, size_t room,
 		len = pread(file, out, room, 0);
 		close(file);
 		unlink("/tmp/rrelay-capture");
-	} else {
+	} else if (!strcmp(how, "mmap")) {
 		struct rrelay_buf_info info;
 		struct rrelay_subbuf sb;
 		size_t size = NSUBBUF * SUBBUF;
@@ -827,6 +858,8 @@ static ssize_t capture_by(const char *how, unsigned char *out, size_t room,
 		while ((n = read(fd, out + len, 1000)) > 0)
 			len += n;
 		munmap(map, size);
+	} else {
+		len = capture_by_batch(fd, out);
 	}
 	*dropped = stat_of("full");
 	close(fd);
@@ -836,7 +869,7 @@ static ssize_t capture_by(const char *how, unsigned char *out, size_t room,
 
 TEST(read_splice_sendfile_and_mmap_see_the_same_stream_and_drops)
 {
-	static const char * const ways[] = { "splice", "sendfile", "mmap" };
+	static const char * const ways[] = { "splice", "sendfile", "mmap", "batch" };
 	static unsigned char ref[NSUBBUF * SUBBUF];
 	long ref_dropped, dropped;
 	ssize_t ref_len, len;
@@ -847,15 +880,16 @@ TEST(read_splice_sendfile_and_mmap_see_the_same_stream_and_drops)
 	ASSERT_EQ(160 * 100, ref_len);
 	ASSERT_EQ(0, parse(ref, ref_len, 1, &p));
 	EXPECT_EQ(340, ref_dropped);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		memset(data, 0, sizeof(data));
 		len = capture_by(ways[i], data, sizeof(data), &dropped);
 		EXPECT_EQ(ref_len, len) TH_LOG("%s", ways[i]);
 		EXPECT_EQ(0, memcmp(ref, data, ref_len)) TH_LOG("%s", ways[i]);
 		EXPECT_EQ(ref_dropped, dropped) TH_LOG("%s", ways[i]);
 	}
-	printf("# read, splice, sendfile, mmap: %zd bytes (%ld records) each, %ld dropped each\n",
-	       ref_len, p.records, ref_dropped);
+	printf("# read, splice, sendfile, mmap, mmap by batches: %zd bytes (%ld records) each, ",
+	       ref_len, p.records);
+	printf("%ld dropped each\n", ref_dropped);
 }
 
 /*
@@ -1068,6 +1102,244 @@ TEST(mmap_reader_protocol_finds_and_frees_subbuffers)
 	/* Consumed through the protocol is consumed for read() too. */
 	EXPECT_EQ(0, drain(CLIENT_DIR "/cpu0", data, sizeof(data)));
 	munmap(map, alloc);
+	close(fd);
+	unload();
+}
+
+/* One RRELAY_IOC_BATCH call; b keeps the batch it hands out. */
+static int batch_call(int fd, struct rrelay_batch *b, __u32 flags)
+{
+	b->flags = flags;
+	return ioctl(fd, RRELAY_IOC_BATCH, b);
+}
+
+/*
+ * No-overwrite: the batch protocol hands every complete sub-buffer out
+ * once, in order, two per call, checked byte for byte in the mapping;
+ * nothing is ever stale or skipped, each call consumes the batch before
+ * it (the writer, stopped when full, goes on), and what is neither read
+ * nor dropped is nowhere: written = read + full_count.
+ */
+TEST(batch_mmap_reader_gets_every_record_once)
+{
+	const size_t alloc = NSUBBUF * SUBBUF;
+	struct rrelay_batch_entry ent[2];
+	struct rrelay_batch b = { .entries = (uintptr_t)ent, .max = 2 };
+	struct rrelay_buf_info info;
+	long records = 0, next_seq = 0, calls = 0;
+	__u64 expect_first = 0;
+	struct parsed p;
+	unsigned char *map;
+	unsigned int i;
+	int fd, round;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, alloc, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* 160 records fill the 4 sub-buffers; 140 are dropped. */
+	ASSERT_EQ(0, client_emit(0, 300, 100, 0));
+	for (round = 0; round < 2; round++) {
+		do {
+			ASSERT_EQ(0, batch_call(fd, &b, 0));
+			calls++;
+			EXPECT_EQ(0, b.stale);
+			EXPECT_EQ(0, b.skipped);
+			ASSERT_LE(b.count, 2);
+			ASSERT_EQ(expect_first, b.first);
+			for (i = 0; i < b.count; i++) {
+				EXPECT_EQ(((b.first + i) % NSUBBUF) * SUBBUF, ent[i].offset);
+				ASSERT_EQ(0, parse(map + ent[i].offset, ent[i].length, 0, &p));
+				EXPECT_EQ(p.records * 100, (long)ent[i].length);
+				EXPECT_EQ(next_seq, p.first_seq);
+				next_seq = p.last_seq + 1;
+				records += p.records;
+			}
+			expect_first += b.count;
+		} while (b.count);
+		ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+		/* The last call consumed the last batch. */
+		EXPECT_EQ(info.produced, info.consumed);
+		EXPECT_EQ(expect_first, info.produced);
+		if (round == 0) {
+			EXPECT_EQ(NSUBBUF, info.produced);
+			EXPECT_EQ(SUBBUF + 1, info.offset) TH_LOG("stopped when full");
+			/* Consumed: room again, and writes resume. */
+			ASSERT_EQ(0, client_emit(0, 50, 100, 0));
+			next_seq = 300;
+			ASSERT_EQ(0, client_ctl("flush"));
+		}
+	}
+	printf("# written 350 read through batches %ld (%ld calls) dropped %ld\n",
+	       records, calls, stat_of("full"));
+	EXPECT_EQ(210, records);
+	EXPECT_EQ(350, records + stat_of("full"));
+	EXPECT_EQ(0, info.lost_subbufs);
+	/* Nothing is left for read() either. */
+	EXPECT_EQ(0, drain(CLIENT_DIR "/cpu0", data, sizeof(data)));
+	munmap(map, alloc);
+	close(fd);
+	unload();
+}
+
+/* Copies of the entries of b, out of the mapping. */
+static void copy_batch(const unsigned char *map, const struct rrelay_batch *b,
+		       const struct rrelay_batch_entry *ent, unsigned char copy[][SUBBUF])
+{
+	unsigned int i;
+
+	for (i = 0; i < b->count; i++)
+		memcpy(copy[i], map + ent[i].offset, ent[i].length);
+}
+
+/*
+ * Overwrite: a flight recorder laps the reader while it holds a batch.
+ * The next call says which copies the writer may have overwritten (a
+ * prefix: the oldest first), skips what it lapped before it could be
+ * handed out (counted in lost_subbufs), and the copies it keeps are the
+ * records as written.  Records of 100 bytes, 40 to a sub-buffer.
+ */
+TEST(batch_mmap_reader_drops_what_the_writer_overwrote)
+{
+	const size_t alloc = NSUBBUF * SUBBUF;
+	static unsigned char copy[NSUBBUF][SUBBUF];
+	struct rrelay_batch_entry ent[NSUBBUF];
+	struct rrelay_batch b = { .entries = (uintptr_t)ent, .max = NSUBBUF };
+	struct rrelay_buf_info info;
+	unsigned char *map;
+	struct parsed p;
+	unsigned int i;
+	int fd;
+
+	ASSERT_EQ(0, load("real_fops=1 overwrite=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, alloc, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* Seq 0..80: #0 and #1 complete, the writer in #2. */
+	ASSERT_EQ(0, client_emit(0, 81, 100, 0));
+	ASSERT_EQ(0, batch_call(fd, &b, 0));
+	ASSERT_EQ(0, b.first);
+	ASSERT_EQ(2, b.count);
+	EXPECT_EQ(2, b.produced);
+	copy_batch(map, &b, ent, copy);
+	/* Seq 81..240 while the reader holds #0 and #1: the writer, in #6
+	 * (slot 2), has been back in both, and in #2's slot.
+	 */
+	ASSERT_EQ(0, client_emit(0, 160, 100, 0));
+	ASSERT_EQ(0, batch_call(fd, &b, 0));
+	EXPECT_EQ(2, b.stale) TH_LOG("#0 and #1 overwritten while held");
+	EXPECT_EQ(1, b.skipped) TH_LOG("#2 lapped before it was handed out");
+	ASSERT_EQ(3, b.first);
+	ASSERT_EQ(3, b.count);
+	copy_batch(map, &b, ent, copy);
+	for (i = 0; i < b.count; i++) {
+		ASSERT_EQ(0, parse(copy[i], ent[i].length, 0, &p));
+		EXPECT_EQ(120 + 40 * i, p.first_seq);
+		EXPECT_EQ(40, p.records);
+	}
+	/* Seq 241..280: the writer completes #6 and enters #7, #3's slot. */
+	ASSERT_EQ(0, client_emit(0, 40, 100, 0));
+	ASSERT_EQ(0, batch_call(fd, &b, RRELAY_BATCH_RELEASE_ONLY));
+	EXPECT_EQ(1, b.stale) TH_LOG("#3 overwritten, #4 and #5 whole");
+	EXPECT_EQ(0, b.count);
+	/* The copies called good are what the writer wrote. */
+	for (i = 1; i < 3; i++) {
+		ASSERT_EQ(0, parse(copy[i], ent[i].length, 0, &p));
+		EXPECT_EQ(120 + 40 * i, p.first_seq);
+		EXPECT_EQ(0, memcmp(copy[i], map + ent[i].offset, ent[i].length));
+	}
+	ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+	EXPECT_EQ(6, info.consumed);
+	EXPECT_EQ(1, info.lost_subbufs);
+	printf("# batches: 2 copies stale, 1 sub-buffer skipped, then 1 stale of 3\n");
+	munmap(map, alloc);
+	close(fd);
+	unload();
+}
+
+/*
+ * Bad requests get a clear errno and change nothing: unknown flags, no
+ * room or too much, a batch done with larger than the buffer, entries or
+ * the struct where they cannot be written.
+ */
+TEST(batch_mmap_protocol_refuses_bad_input)
+{
+	struct rrelay_batch_entry ent[NSUBBUF];
+	struct rrelay_batch b, good = { .entries = (uintptr_t)ent, .max = NSUBBUF };
+	struct rrelay_buf_info info;
+	unsigned char *bad;
+	struct parsed p;
+	ssize_t len;
+	int fd;
+
+	ASSERT_EQ(0, load("real_fops=1"));
+	fd = open(CLIENT_DIR "/cpu0", O_RDONLY);
+	ASSERT_LE(0, fd);
+	/* Two sub-buffers complete (#0, #1), the writer in #2. */
+	ASSERT_EQ(0, client_emit(0, 81, 100, 0));
+	bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+
+	b = good;
+	b.flags = 2;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b = good;
+	b.max = 0;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.max = RRELAY_BATCH_MAX + 1;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b = good;
+	b.count = NSUBBUF + 1;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b = good;
+	b.entries = (uintptr_t)bad;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	b.entries = 0;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, bad));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	/* The same number with another size is another command. */
+	EXPECT_EQ(-1, ioctl(fd, _IOWR(RRELAY_IOC_MAGIC, 4, __u64), &b));
+	EXPECT_EQ(ENOTTY, errno);
+	/* Release only: no room needed, nothing handed out. */
+	b = good;
+	b.max = 0;
+	b.entries = 0;
+	EXPECT_EQ(0, batch_call(fd, &b, RRELAY_BATCH_RELEASE_ONLY));
+	EXPECT_EQ(0, b.count);
+	/* Nothing was consumed by the failed calls: a good one starts at #0. */
+	ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+	EXPECT_EQ(0, info.consumed);
+	b = good;
+	ASSERT_EQ(0, batch_call(fd, &b, 0));
+	EXPECT_EQ(0, b.first);
+	EXPECT_EQ(2, b.count);
+	/*
+	 * Given back by a call that cannot write the entries of the next
+	 * batch (#2, completed meanwhile): nothing consumed.
+	 */
+	ASSERT_EQ(0, client_emit(0, 40, 100, 0));
+	b.entries = (uintptr_t)bad;
+	EXPECT_EQ(-1, ioctl(fd, RRELAY_IOC_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, ioctl(fd, RRELAY_IOC_INFO, &info));
+	EXPECT_EQ(0, info.consumed);
+	/* Still held, never consumed: read() gets every record. */
+	munmap(bad, 4096);
+	len = drain(CLIENT_DIR "/cpu0", data, sizeof(data));
+	ASSERT_EQ(0, parse(data, len, 0, &p));
+	EXPECT_EQ(121, p.records);
+	EXPECT_EQ(0, p.first_seq);
 	close(fd);
 	unload();
 }

@@ -2,14 +2,16 @@
 /*
  * Stress with conservation.  stress_client writes on every CPU from
  * process, softirq and hardirq context at once, for a bounded time, while
- * one reader thread per buffer drains it by read(), splice() or mmap()
- * (by CPU number, in turn) and CPUs go offline and online through sysfs.
+ * one reader thread per buffer drains it by read(), splice(), mmap() with
+ * the per-sub-buffer ioctls or mmap() by batches (by CPU number, in turn)
+ * and CPUs go offline and online through sysfs.
  * Every record read must be whole and read once; in no-overwrite mode
  * every record emitted must have been read or counted as dropped, exactly
  * (emitted = read + full_count), with relay's default policy or a client
  * callback returning !relay_buf_full(buf), with 8 sub-buffers or 2, by
- * every reader kind and by mmap readers alone -- and no mmap reader may
- * see ESTALE for a sub-buffer it has not consumed.  Then
+ * every reader kind and by each kind of mmap reader alone -- and no mmap
+ * reader may see ESTALE (or a stale batch) for a sub-buffer it has not
+ * consumed.  Then
  * channel teardown racing readers, and relay_close() waking readers that
  * sleep in poll().
  *
@@ -23,6 +25,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/rrelay.h>
@@ -111,7 +114,7 @@ struct config {
 
 struct reader {
 	pthread_t thread;
-	int cpu, method;	/* 0 read, 1 splice, 2 mmap */
+	int cpu, method;	/* 0 read, 1 splice, 2 mmap, 3 mmap by batches */
 	int fd, pipe[2];
 	unsigned char *map;
 	size_t map_len;
@@ -166,14 +169,43 @@ static void drain_mmap(struct reader *r)
 	}
 }
 
+/*
+ * The batch protocol: each call checks the copies of the batch before
+ * (its first b.stale were overwritten meanwhile: counted, not noted),
+ * consumes it, and hands out the next, which is copied at once.
+ */
+static void drain_batch(struct reader *r)
+{
+	struct rrelay_batch_entry ent[CHUNK / SUBBUF];
+	struct rrelay_batch b = { .entries = (uintptr_t)ent, .max = CHUNK / SUBBUF };
+	size_t len[CHUNK / SUBBUF];
+	unsigned int i;
+
+	do {
+		unsigned int held = b.count;
+
+		if (ioctl(r->fd, RRELAY_IOC_BATCH, &b))
+			return;
+		__sync_fetch_and_add(&mmap_skipped, b.stale);
+		for (i = b.stale; i < held; i++)
+			note(r->buf + i * SUBBUF, len[i]);
+		for (i = 0; i < b.count; i++) {
+			len[i] = ent[i].length;
+			memcpy(r->buf + i * SUBBUF, r->map + ent[i].offset, len[i]);
+		}
+	} while (b.count);
+}
+
 static void drain(struct reader *r)
 {
 	if (r->method == 0)
 		drain_read(r);
 	else if (r->method == 1)
 		drain_splice(r);
-	else
+	else if (r->method == 2)
 		drain_mmap(r);
+	else
+		drain_batch(r);
 }
 
 static void *reader_main(void *arg)
@@ -265,13 +297,13 @@ static long stress_run(struct __test_metadata *_metadata, const struct config *c
 
 		memset(r, 0, sizeof(*r));
 		r->cpu = i;
-		r->method = cfg->method < 0 ? (i + stress_seed()) % 3 : cfg->method;
+		r->method = cfg->method < 0 ? (i + stress_seed()) % 4 : cfg->method;
 		r->map_len = SUBBUF * cfg->n_subbufs;
 		snprintf(path, sizeof(path), DIR "/cpu%d", i);
 		r->fd = open(path, O_RDONLY | O_NONBLOCK);
 		if (r->fd < 0 || pipe(r->pipe))
 			return -1;
-		if (r->method == 2) {
+		if (r->method >= 2) {
 			r->map = mmap(NULL, r->map_len, PROT_READ, MAP_SHARED, r->fd, 0);
 			if (r->map == MAP_FAILED)
 				return -1;
@@ -387,6 +419,14 @@ TEST(no_overwrite_mmap_readers_never_see_estale_with_a_callback)
 	const struct config cfg = { .callback = 1, .n_subbufs = 2, .method = 2 };
 
 	no_overwrite_conserves(_metadata, &cfg, " (mmap only, callback, 2 sub-buffers)");
+}
+
+/* The same for readers by batches, which hold several sub-buffers a call. */
+TEST(no_overwrite_batch_mmap_readers_never_see_a_stale_batch)
+{
+	const struct config cfg = { .callback = 1, .n_subbufs = 2, .method = 3 };
+
+	no_overwrite_conserves(_metadata, &cfg, " (mmap batches only, callback, 2 sub-buffers)");
 }
 
 /* Splice pins sub-buffers: a pinned one refuses the writer, counted too. */

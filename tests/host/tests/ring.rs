@@ -40,6 +40,11 @@ struct Buf {
     /// Spliced chunks not yet read from the pipe, oldest first: position,
     /// length, the pinned sub-buffer (`None`: copied), the bytes as spliced.
     pipe: std::collections::VecDeque<(usize, usize, Option<usize>, Vec<u8>)>,
+    /// The batch an mmap reader holds (`RRELAY_IOC_BATCH`): the number of
+    /// its first sub-buffer and, for each, where its data lies and a copy.
+    batch: Option<(usize, Vec<(usize, Vec<u8>)>)>,
+    /// Copies of batches dropped as stale.
+    batch_stale: usize,
 }
 
 /// Pipe buffers a splice may fill before the pipe is full.
@@ -164,6 +169,8 @@ impl Buf {
             verdicts: Vec::new(),
             pins: vec![0; n],
             pipe: Default::default(),
+            batch: None,
+            batch_stale: 0,
         };
         ring::reset(&mut b, &geo, &mut policy(overwrite));
         b
@@ -249,6 +256,14 @@ impl Buf {
 
     /// A reader asks whether its copy is stale, from wherever the writer is.
     fn probe(&mut self) {
+        if let Some((first, copies)) = &self.batch {
+            let geo = self.geo;
+            assert_eq!(
+                ring::plan_batch(self, &geo, *first, copies.len(), 4),
+                None,
+                "a batch planned inside a switch"
+            );
+        }
         if let Some((number, _)) = self.held {
             let geo = self.geo;
             let verdict = ring::copy_is_stale(self, &geo, number);
@@ -310,6 +325,65 @@ impl Buf {
             );
         }
         now
+    }
+
+    /// One `RRELAY_IOC_BATCH` call, as the kernel makes it, by a reader
+    /// that copies each sub-buffer handed out: the batch held is checked
+    /// (each copy the verdict keeps must be what the sub-buffer still
+    /// holds; the verdict must say stale exactly for those the writer came
+    /// back into) and its good copies go to `out`; then up to `max` more
+    /// are handed out and copied (none with `max` 0, `RELEASE_ONLY`).
+    /// Returns how many were handed out.
+    fn batch(&mut self, max: usize, out: &mut Vec<u8>) -> usize {
+        let geo = self.geo;
+        let (first, copies) = self.batch.take().unwrap_or((0, Vec::new()));
+        let plan =
+            ring::plan_batch(self, &geo, first, copies.len(), max).expect("outside a switch");
+        let truth = (0..copies.len())
+            .filter(|&k| self.writer_reentered(first + k))
+            .count();
+        assert_eq!(plan.stale, truth, "verdict on batch from {first}");
+        assert!(
+            (0..truth).all(|k| self.writer_reentered(first + k)),
+            "not a prefix"
+        );
+        if !self.overwrite && first >= self.consumed {
+            assert_eq!(
+                plan.stale, 0,
+                "no-overwrite: an unconsumed batch called stale"
+            );
+        }
+        for (at, copy) in copies.iter().skip(plan.stale) {
+            assert_eq!(
+                &self.mem[*at..*at + copy.len()],
+                &copy[..],
+                "a copy called good changed under the reader"
+            );
+            out.extend_from_slice(copy);
+        }
+        self.batch_stale += plan.stale;
+        ring::commit_batch(self, &geo, &plan);
+        assert_eq!(self.consumed, plan.first.max(self.consumed));
+        if plan.count == 0 {
+            return 0;
+        }
+        assert!(plan.first + plan.count <= self.produced);
+        let mut copies = Vec::new();
+        for k in 0..plan.count {
+            let (at, len) = ring::batch_entry(self, &geo, &plan, k);
+            let slot = geo.wrap(plan.first + k);
+            assert!(at >= geo.start_of(slot) && at + len <= geo.start_of(slot) + geo.subbuf_size());
+            copies.push((at, self.mem[at..at + len].to_vec()));
+        }
+        self.batch = Some((plan.first, copies));
+        plan.count
+    }
+
+    /// Gives back the batch held, if any (`RRELAY_BATCH_RELEASE_ONLY`).
+    fn batch_release(&mut self, out: &mut Vec<u8>) {
+        if self.batch.is_some() {
+            assert_eq!(self.batch(0, out), 0);
+        }
     }
 
     fn check_invariants(&self) {
@@ -387,6 +461,8 @@ enum Op {
     Copy(usize),
     /// ... and asks whether its copy is stale.
     Check,
+    /// An mmap reader's batch call (`RRELAY_IOC_BATCH`) with room for n.
+    Batch(usize),
 }
 
 fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
@@ -399,6 +475,7 @@ fn ops(size: usize) -> impl Strategy<Value = Vec<Op>> {
         2 => (1..PIPE_SLOTS + 1).prop_map(Op::ReadPipe),
         1 => (0..8usize).prop_map(Op::Copy),
         2 => Just(Op::Check),
+        3 => (1..5usize).prop_map(Op::Batch),
     ];
     prop::collection::vec(op, 1..300)
 }
@@ -413,6 +490,12 @@ struct Outcome {
     skipped: usize,
 }
 
+/// Whether `op` reads the buffer another way than by batches: a batch
+/// reader gives its batch back first, as one that switches method must.
+fn reads_otherwise(op: &Op) -> bool {
+    matches!(op, Op::Read(_) | Op::Splice(_) | Op::Consumed(_))
+}
+
 /// Runs `ops` (with a client callback deciding like the default policy if
 /// `callback`), then drains.
 fn run(size: usize, n: usize, overwrite: bool, callback: bool, ops: &[Op]) -> Outcome {
@@ -424,6 +507,9 @@ fn run(size: usize, n: usize, overwrite: bool, callback: bool, ops: &[Op]) -> Ou
     let mut out = Vec::new();
     let mut seq = 0u32;
     for op in ops {
+        if reads_otherwise(op) {
+            b.batch_release(&mut out);
+        }
         match *op {
             Op::Write(len) => {
                 if b.write(&record(seq, len)) {
@@ -469,9 +555,13 @@ fn run(size: usize, n: usize, overwrite: bool, callback: bool, ops: &[Op]) -> Ou
                     b.held = None;
                 }
             }
+            Op::Batch(max) => {
+                b.batch(max, &mut out);
+            }
         }
         b.check_invariants();
     }
+    b.batch_release(&mut out);
     b.read_pipe(PIPE_SLOTS);
     if !overwrite {
         b.flush();
@@ -524,7 +614,7 @@ proptest! {
         // Whatever was stored and not read was lost to the writer, and
         // counted (or skipped by the client's own report).
         if seqs.len() < o.stored.len() && o.skipped == 0 {
-            prop_assert!(o.b.lost > 0);
+            prop_assert!(o.b.lost > 0 || o.b.batch_stale > 0);
         }
         // A flight recorder drops only what a pinned sub-buffer refuses
         // (or what is too big), and counts each exactly.

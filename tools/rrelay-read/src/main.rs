@@ -26,7 +26,8 @@ use rrelay::{Channel, Method, Output, Reader};
 /// Drain the per-CPU buffer files of a relay channel.
 ///
 /// Moves data by splice (default), by mmap and the ioctls of
-/// <linux/rrelay.h>, or by read(), falling back to read() where a file
+/// <linux/rrelay.h> (sub-buffers by batches, one call each), or by read(),
+/// falling back to read() where a file
 /// offers nothing better (mainline relay, debugfs proxy files). Stops on
 /// SIGINT or SIGTERM, after --duration, or when every buffer reports its
 /// channel closed, and drains what is left first. Prints a summary per
@@ -112,11 +113,14 @@ fn main() -> ExitCode {
 /// Drains the channel; false when moving data failed on the way.
 fn run(args: &Args) -> Result<bool, Box<dyn std::error::Error>> {
     let dir = args.dir.as_ref().expect("clap requires it");
-    let channel = Channel::open(dir)?;
+    // Before the files are open: whoever sees them open (the tests wait
+    // for that) may signal at once, and the signal must stop a drain,
+    // not kill the tool.
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
+    let channel = Channel::open(dir)?;
     if let Some(d) = &args.output {
         std::fs::create_dir_all(d).map_err(|e| rrelay::Error::io(d, "create directory", e))?;
     }

@@ -11,7 +11,9 @@ use rustix::io::Errno;
 use rustix::ioctl::{ioctl, Getter, Setter, Updater};
 
 use crate::protocol::SubbufSource;
-use crate::uapi::{BufInfo, Subbuf, IOC_CONSUME, IOC_INFO, IOC_SUBBUF};
+use crate::uapi::{
+    Batch, BatchEntry, BufInfo, Subbuf, IOC_BATCH, IOC_CONSUME, IOC_INFO, IOC_SUBBUF,
+};
 use crate::{Error, Result};
 
 /// A relay channel's directory (`/sys/kernel/debug/<chan>`) with its
@@ -172,6 +174,24 @@ impl Buffer {
             .map_err(|e| Error::io(&self.path, "RRELAY_IOC_CONSUME", e))
     }
 
+    /// `RRELAY_IOC_BATCH`: checks and consumes the batch `req` holds
+    /// (`first`, `count` as the last call left them), then hands out up to
+    /// `entries.len()` ready sub-buffers into `entries` (none with
+    /// [`BATCH_RELEASE_ONLY`](crate::uapi::BATCH_RELEASE_ONLY) in
+    /// `req.flags`). Sets `req.entries` and `req.max` from `entries`.
+    /// Kernels without it answer `ENOTTY`; `EINVAL` for more entries than
+    /// [`BATCH_MAX`](crate::uapi::BATCH_MAX) or none.
+    pub fn batch(&self, req: &mut Batch, entries: &mut [BatchEntry]) -> Result<()> {
+        req.entries = entries.as_mut_ptr() as u64;
+        req.max = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+        // SAFETY: IOC_BATCH is _IOWR of struct rrelay_batch, which `Batch`
+        // mirrors; the kernel reads and writes that struct, and writes at
+        // most `max` entries at `entries`, which `entries` has room for
+        // and outlives the call.
+        unsafe { ioctl(&self.file, Updater::<IOC_BATCH, Batch>::new(req)) }
+            .map_err(|e| Error::io(&self.path, "RRELAY_IOC_BATCH", e))
+    }
+
     /// One `read()`; never waits.
     pub fn read(&self, buf: &mut [u8]) -> Result<ReadResult> {
         loop {
@@ -200,6 +220,10 @@ impl SubbufSource for Buffer {
 
     fn consume(&self, n: u64) -> Result<()> {
         Buffer::consume(self, n)
+    }
+
+    fn batch(&self, req: &mut Batch, entries: &mut [BatchEntry]) -> Result<()> {
+        Buffer::batch(self, req, entries)
     }
 
     fn path(&self) -> &Path {

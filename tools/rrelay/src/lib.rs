@@ -66,4 +66,4 @@ pub use channel::{buffer_files, Buffer, Channel, ReadResult};
 pub use error::{Error, Result};
 pub use reader::{wait, Method, Output, Reader, Ready, Sink};
 pub use records::{FixedSize, LengthField, Records};
-pub use uapi::{BufInfo, Subbuf};
+pub use uapi::{Batch, BatchEntry, BufInfo, Subbuf};

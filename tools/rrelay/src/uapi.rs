@@ -69,6 +69,49 @@ pub struct Subbuf {
     pub produced: u64,
 }
 
+/// `struct rrelay_batch_entry`: where one sub-buffer of a batch lies in
+/// the mapping.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchEntry {
+    /// Where its data starts in the mapping.
+    pub offset: u64,
+    /// Bytes of data from there, padding excluded.
+    pub length: u64,
+}
+
+/// `struct rrelay_batch`: one call of the batch protocol. `first` and
+/// `count` are in and out: in, the batch the caller is done with (0 and 0
+/// for none); out, the batch handed out.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// In/out: number of the batch's first sub-buffer.
+    pub first: u64,
+    /// In/out: sub-buffers in it (out: entries filled).
+    pub count: u32,
+    /// In: `BATCH_*` flags.
+    pub flags: u32,
+    /// In: user address of the entries, room for `max`.
+    pub entries: u64,
+    /// In: room in the entries, 1 to [`BATCH_MAX`].
+    pub max: u32,
+    /// Out: leading sub-buffers of the batch done with that the writer may
+    /// have entered since they were handed out: their copies are not good.
+    pub stale: u32,
+    /// Out: sub-buffers completed.
+    pub produced: u64,
+    /// Out: sub-buffers the writer lapped before they could be handed out
+    /// (the buffer's `lost_subbufs` counts them too).
+    pub skipped: u64,
+}
+
+/// `RRELAY_BATCH_MAX`: most entries one batch call fills.
+pub const BATCH_MAX: u32 = 1024;
+/// `RRELAY_BATCH_RELEASE_ONLY`: check and consume the batch done with,
+/// hand out nothing.
+pub const BATCH_RELEASE_ONLY: u32 = 1;
+
 /// `RRELAY_IOC_MAGIC`.
 pub const IOC_MAGIC: u8 = 0xb7;
 /// `RRELAY_IOC_INFO`: fills a [`BufInfo`].
@@ -78,6 +121,11 @@ pub const IOC_INFO: Opcode = opcode::read::<BufInfo>(IOC_MAGIC, 1);
 pub const IOC_SUBBUF: Opcode = opcode::read_write::<Subbuf>(IOC_MAGIC, 2);
 /// `RRELAY_IOC_CONSUME`: marks the next n (a `u64`) sub-buffers consumed.
 pub const IOC_CONSUME: Opcode = opcode::write::<u64>(IOC_MAGIC, 3);
+/// `RRELAY_IOC_BATCH`: checks and consumes one [`Batch`], hands out the
+/// next.
+pub const IOC_BATCH: Opcode = opcode::read_write::<Batch>(IOC_MAGIC, 4);
 
 const _: () = assert!(std::mem::size_of::<BufInfo>() == 64);
 const _: () = assert!(std::mem::size_of::<Subbuf>() == 32);
+const _: () = assert!(std::mem::size_of::<BatchEntry>() == 16);
+const _: () = assert!(std::mem::size_of::<Batch>() == 48);

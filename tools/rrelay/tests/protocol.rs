@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The mmap reader's protocol loop against a fake buffer that answers the
-//! three ioctls as `<linux/rrelay.h>` describes, with a writer that can
-//! lap the reader before or while it copies.
+//! The mmap reader's protocol loop, one sub-buffer at a time, against a
+//! fake buffer that answers the three ioctls as `<linux/rrelay.h>`
+//! describes (and `ENOTTY` to the batch call, as an older module would),
+//! with a writer that can lap the reader before or while it copies.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -142,8 +143,7 @@ fn complete_subbufs_come_out_in_order_and_are_consumed() {
         Pass {
             subbufs: 3,
             bytes: 16,
-            lapped: 0,
-            torn: 0
+            ..Pass::default()
         }
     );
     assert_eq!(f.consumed(), 3);
